@@ -84,7 +84,7 @@ ut_journeys_add(struct ut_journeys *j, const struct ut_touch *touches, size_t n,
         return UT_EINVAL;
     }
     for (size_t i = 0; i < n; i++) {
-        if (touches[i].channel >= j->channels.count) {
+        if (touches[i].channel >= j->channels.count || !isfinite(touches[i].time)) {
             return UT_EINVAL;
         }
     }

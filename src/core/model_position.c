@@ -39,7 +39,7 @@ position_attribute(const struct ut_journeys *j, const struct ut_model_opts *o, d
             value[first] += jr->value * p;
             conv[last] += jr->conv * q;
             value[last] += jr->value * q;
-            mid = (1 - p - q) / (jr->len - 2);
+            mid = (100.0 - o->position_first - o->position_last) / 100.0 / (jr->len - 2);
             for (uint32_t k = 1; k + 1 < jr->len; k++) {
                 conv[t[k].channel] += jr->conv * mid;
                 value[t[k].channel] += jr->value * mid;
