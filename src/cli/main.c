@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_channel.h"
 #include "utmost/utmost.h"
 
 static const struct cli_cmd *const commands[] = {
     &cli_cmd_attribute,
+    &cli_cmd_channel,
 };
 
 static void

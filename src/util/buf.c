@@ -40,9 +40,8 @@ void
 ut_buf_clear(struct ut_buf *b)
 {
     b->len = 0;
-    b->ptr[0] = '\0';
-    if (b->cap == 0) {
-        b->ptr = ut_buf_empty;
+    if (b->cap != 0) {
+        b->ptr[0] = '\0'; /* never write the shared static "" (threads share it) */
     }
     b->err = UT_OK;
 }
