@@ -27,16 +27,16 @@ replay_file(const char *path)
         return 1;
     }
     if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
+        (void)fclose(f);
         return 1;
     }
     buf = ut_malloc((size_t)n + 1);
     if (buf == NULL) {
-        fclose(f);
+        (void)fclose(f);
         return 1;
     }
     got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
+    (void)fclose(f);
     (void)LLVMFuzzerTestOneInput(buf, got);
     ut_free(buf);
     return 0;

@@ -267,6 +267,41 @@ parse_args(struct attr_args *a, int argc, char **argv)
     return 0;
 }
 
+/* Append model mi to run->names; EX_USAGE (printed) when it cannot take it. */
+static int
+add_model(struct attr_run *run, const struct ut_model_info *mi, int timed)
+{
+    const struct cli_cmd *cmd = &cli_cmd_attribute;
+
+    if ((mi->flags & UT_MODEL_TIMED) != 0 && !timed) {
+        return cli_usage_error(cmd, "model '%s' needs event input (--touches, --conversions)",
+                               mi->name);
+    }
+    if (run->n == ATTR_MAX_MODELS) {
+        return cli_usage_error(cmd, "too many models");
+    }
+    run->names[run->n++] = mi->name;
+    return 0;
+}
+
+/* Every model that applies to the input, in the canonical order. */
+static int
+add_all_models(struct attr_run *run, int timed)
+{
+    for (size_t i = 0; i < ut_model_count(); i++) {
+        const struct ut_model_info *mi = ut_model_at(i);
+
+        if ((mi->flags & UT_MODEL_TIMED) == 0 || timed) {
+            int rc = add_model(run, mi, timed);
+
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Expand the --model list into run->names; EX_USAGE on an unknown or unfit model. */
 static int
 resolve_models(struct attr_run *run, const char *list, int timed)
@@ -275,9 +310,11 @@ resolve_models(struct attr_run *run, const char *list, int timed)
     const char *p = list;
 
     run->n = 0;
-    while (*p != '\0') {
+    while (p != NULL && *p != '\0') {
         size_t len = strcspn(p, ",");
+        const struct ut_model_info *mi;
         char name[64];
+        int rc;
 
         if (len == 0 || len >= sizeof(name)) {
             return cli_usage_error(cmd, "invalid --model list '%s'", list);
@@ -285,31 +322,17 @@ resolve_models(struct attr_run *run, const char *list, int timed)
         memcpy(name, p, len);
         name[len] = '\0';
         p += len + (p[len] == ',');
+        mi = ut_model_find(name);
         if (strcmp(name, "all") == 0) {
-            for (size_t i = 0; i < ut_model_count(); i++) {
-                const struct ut_model_info *mi = ut_model_at(i);
-
-                if ((mi->flags & UT_MODEL_TIMED) == 0 || timed) {
-                    if (run->n == ATTR_MAX_MODELS) {
-                        return cli_usage_error(cmd, "too many models");
-                    }
-                    run->names[run->n++] = mi->name;
-                }
-            }
-            continue;
+            rc = add_all_models(run, timed);
+        } else if (mi == NULL) {
+            rc = cli_usage_error(cmd, "unknown model '%s'", name);
+        } else {
+            rc = add_model(run, mi, timed);
         }
-        const struct ut_model_info *mi = ut_model_find(name);
-        if (mi == NULL) {
-            return cli_usage_error(cmd, "unknown model '%s'", name);
+        if (rc != 0) {
+            return rc;
         }
-        if ((mi->flags & UT_MODEL_TIMED) != 0 && !timed) {
-            return cli_usage_error(cmd, "model '%s' needs event input (--touches, --conversions)",
-                                   name);
-        }
-        if (run->n == ATTR_MAX_MODELS) {
-            return cli_usage_error(cmd, "too many models");
-        }
-        run->names[run->n++] = mi->name;
     }
     if (run->n == 0) {
         return cli_usage_error(cmd, "--model names no model");

@@ -143,6 +143,9 @@ chan_run(int argc, char **argv)
     if (rc != 0) {
         return rc == 1 ? 0 : rc;
     }
+    if (url == NULL) {
+        return cli_usage_error(&cli_cmd_channel, "--url is required");
+    }
     ut_diag_clear(&d);
     err =
         ut_channel_classify(url, strlen(url), ref, ref != NULL ? strlen(ref) : 0, &t, &scratch, &d);

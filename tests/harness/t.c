@@ -30,7 +30,7 @@ t_fail(const char *file, int line, const char *fmt, ...)
     vfprintf(stdout, fmt, ap);
     va_end(ap);
     fputc('\n', stdout);
-    fflush(stdout);
+    (void)fflush(stdout);
 }
 
 char *
@@ -55,7 +55,7 @@ t_read_file(const char *path, size_t *len)
             }
         }
     }
-    fclose(f);
+    (void)fclose(f);
     return p;
 }
 
@@ -95,7 +95,7 @@ run_forked(const struct t_case *c, unsigned timeout)
     int status = 0;
     pid_t pid;
 
-    fflush(stdout);
+    (void)fflush(stdout);
     pid = fork();
     if (pid < 0) {
         return run_here(c);
