@@ -19,6 +19,11 @@ struct cli_cmd {
 };
 
 extern const struct cli_cmd cli_cmd_attribute;
+extern const struct cli_cmd cli_cmd_journeys;
+extern const struct cli_cmd cli_cmd_serve;
+extern const struct cli_cmd cli_cmd_workspace;
+extern const struct cli_cmd cli_cmd_key;
+extern const struct cli_cmd cli_cmd_link;
 
 /* Print "utmost: <message>" on stderr. */
 void cli_error(const char *fmt, ...) UT_PRINTF(1, 2);

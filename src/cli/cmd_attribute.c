@@ -1,8 +1,10 @@
 /*
  * cli/cmd_attribute.c - `utmost attribute`: run attribution models over a path
- * file (ChannelAttribution's format) or over touch and conversion event files,
- * and print credit per channel as csv, json or a table. Models run in parallel
- * on the available cores; the whole result is built before anything is printed.
+ * file (ChannelAttribution's format), over touch and conversion event files,
+ * or over what a server collected in a data directory (--data: touches,
+ * persons and conversions derived from the stored events), and print credit
+ * per channel as csv, json or a table. Models run in parallel on the
+ * available cores; the whole result is built before anything is printed.
  */
 #include "util/setup.h"
 
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/derive_input.h"
 #include "cli/format.h"
 #include "ingest/csv_input.h"
 #include "util/alloc.h"
@@ -30,6 +33,10 @@
 
 struct attr_args {
     const char *paths, *touches, *conversions, *by, *models;
+    const char *data, *workspace; /* data-directory input */
+    double from, to;              /* conversions with from <= T < to (data input) */
+    int has_from, has_to;
+    enum ut_derive_dim dim; /* --by of data input */
     char sep;
     struct ut_model_opts opts;
     double lookback;
@@ -52,7 +59,12 @@ static const char attr_usage[] =
     "                        [--transform exposure|unique|first|frequency] [--position P,Q]\n"
     "                        [--format csv|json|table]\n"
     "       utmost attribute --touches FILE --conversions FILE --model LIST [--lookback DUR]\n"
-    "                        [--half-life DUR] [--by COLUMN] [--order K] [--format csv|json|table]";
+    "                        [--half-life DUR] [--by COLUMN] [--order K]\n"
+    "                        [--format csv|json|table]\n"
+    "       utmost attribute --data DIR --workspace W [--from D] [--to D] --model LIST\n"
+    "                        [--lookback DUR] [--half-life DUR]\n"
+    "                        [--by channel|source|medium|campaign|content|term|link|partner]\n"
+    "                        [--order K] [--format csv|json|table]";
 
 static int attr_run_cmd(int argc, char **argv);
 
@@ -124,6 +136,10 @@ enum {
     OPT_LOOKBACK,
     OPT_HALF_LIFE,
     OPT_BY,
+    OPT_DATA,
+    OPT_WORKSPACE,
+    OPT_FROM,
+    OPT_TO,
     OPT_HELP
 };
 
@@ -142,6 +158,10 @@ static const struct option attr_longopts[] = {
     {"lookback", required_argument, NULL, OPT_LOOKBACK},
     {"half-life", required_argument, NULL, OPT_HALF_LIFE},
     {"by", required_argument, NULL, OPT_BY},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"workspace", required_argument, NULL, OPT_WORKSPACE},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -211,6 +231,20 @@ apply_option(struct attr_args *a, int c, const char *arg)
     case OPT_BY:
         a->by = arg;
         break;
+    case OPT_DATA:
+        a->data = arg;
+        break;
+    case OPT_WORKSPACE:
+        a->workspace = arg;
+        break;
+    case OPT_FROM:
+    case OPT_TO:
+        if (cli_parse_when(arg, c == OPT_FROM ? &a->from : &a->to) != 0) {
+            return cli_usage_error(cmd, "invalid --%s '%s' (YYYY-MM-DD or an ISO-8601 time)",
+                                   c == OPT_FROM ? "from" : "to", arg);
+        }
+        *(c == OPT_FROM ? &a->has_from : &a->has_to) = 1;
+        break;
     case OPT_HELP:
         printf("usage: %s\n", attr_usage);
         return 1;
@@ -220,17 +254,56 @@ apply_option(struct attr_args *a, int c, const char *arg)
     return 0;
 }
 
+/* Exactly one input: --paths, --touches with --conversions, or --data with --workspace. */
+static int
+check_inputs(struct attr_args *a)
+{
+    const struct cli_cmd *cmd = &cli_cmd_attribute;
+    int events = a->touches != NULL || a->conversions != NULL;
+
+    if ((a->paths != NULL) + events + (a->data != NULL) != 1) {
+        return cli_usage_error(
+            cmd, "give one of --paths, --touches and --conversions, or --data and --workspace");
+    }
+    if (events && (a->touches == NULL || a->conversions == NULL)) {
+        return cli_usage_error(cmd, "event input needs both --touches and --conversions");
+    }
+    if (a->paths != NULL && a->by != NULL) {
+        return cli_usage_error(cmd, "--by needs event input (--touches, --conversions)");
+    }
+    if ((a->workspace != NULL || a->has_from || a->has_to) && a->data == NULL) {
+        return cli_usage_error(cmd, "--workspace, --from and --to need --data");
+    }
+    if (a->data == NULL) {
+        return 0;
+    }
+    if (a->workspace == NULL) {
+        return cli_usage_error(cmd, "--data needs --workspace");
+    }
+    if (a->by != NULL && ut_derive_dim_parse(a->by, &a->dim) != 0) {
+        return cli_usage_error(cmd,
+                               "unknown --by '%s' (channel, source, medium, campaign, content, "
+                               "term, link or partner)",
+                               a->by);
+    }
+    if (a->has_from && a->has_to && !(a->from < a->to)) {
+        return cli_usage_error(cmd, "--from must be before --to");
+    }
+    return 0;
+}
+
 static int
 parse_args(struct attr_args *a, int argc, char **argv)
 {
     const struct cli_cmd *cmd = &cli_cmd_attribute;
     static const struct ut_model_opts defaults = UT_MODEL_OPTS_INIT;
-    int c;
+    int c, rc;
 
     memset(a, 0, sizeof(*a));
     a->opts = defaults;
     a->lookback = 30 * 86400.0;
     a->format = -1;
+    a->dim = UT_DIM_CHANNEL;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":", attr_longopts, NULL)) != -1) {
@@ -252,14 +325,9 @@ parse_args(struct attr_args *a, int argc, char **argv)
     if (a->models == NULL) {
         return cli_usage_error(cmd, "--model is required");
     }
-    if ((a->paths != NULL) == (a->touches != NULL || a->conversions != NULL)) {
-        return cli_usage_error(cmd, "give either --paths or --touches and --conversions");
-    }
-    if (a->paths == NULL && (a->touches == NULL || a->conversions == NULL)) {
-        return cli_usage_error(cmd, "event input needs both --touches and --conversions");
-    }
-    if (a->paths != NULL && a->by != NULL) {
-        return cli_usage_error(cmd, "--by needs event input (--touches, --conversions)");
+    rc = check_inputs(a);
+    if (rc != 0) {
+        return rc;
     }
     if (a->format < 0) {
         a->format = isatty(STDOUT_FILENO) ? CLI_FORMAT_TABLE : CLI_FORMAT_CSV;
@@ -412,6 +480,42 @@ out:
     return rc;
 }
 
+/*
+ * Journeys from a data directory: conversions in [from, to), touches from
+ * from - lookback (ut_journeys_add_events applies the lookback per conversion).
+ */
+static int
+load_data(struct ut_journeys *j, const struct attr_args *a)
+{
+    struct ut_derive_opts o = UT_DERIVE_OPTS_INIT;
+    struct ut_store *s = NULL;
+    struct ut_derive *d = NULL;
+    struct ut_diag diag;
+    int64_t ws;
+    int rc, err;
+
+    rc = cli_store_open(a->data, a->workspace, &s, &ws);
+    if (rc != 0) {
+        return rc;
+    }
+    o.conv_from = a->has_from ? a->from : -HUGE_VAL;
+    o.conv_to = a->has_to ? a->to : HUGE_VAL;
+    o.touch_from = o.conv_from - a->lookback;
+    rc = cli_derive_load(s, ws, &o, &d);
+    ut_store_ops(s)->close(s);
+    if (rc != 0) {
+        return rc;
+    }
+    ut_diag_clear(&diag);
+    err = ut_derive_add_journeys(d, j, a->dim, a->lookback, &diag);
+    ut_derive_free(d);
+    if (err != UT_OK) {
+        cli_error("cannot build journeys: %s", diag.msg[0] != '\0' ? diag.msg : ut_strerror(err));
+        return err == UT_ENOMEM ? EX_OSERR : EX_SOFTWARE;
+    }
+    return 0;
+}
+
 /* ---- running the models ----------------------------------------------------------- */
 
 static void *
@@ -482,7 +586,11 @@ attr_run_cmd(int argc, char **argv)
     if (rc != 0) {
         goto out;
     }
-    rc = a.paths != NULL ? load_paths(j, &a) : load_events(j, &a);
+    if (a.data != NULL) {
+        rc = load_data(j, &a);
+    } else {
+        rc = a.paths != NULL ? load_paths(j, &a) : load_events(j, &a);
+    }
     if (rc != 0) {
         goto out;
     }

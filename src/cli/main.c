@@ -13,8 +13,13 @@
 #include "utmost/utmost.h"
 
 static const struct cli_cmd *const commands[] = {
+    &cli_cmd_serve,
     &cli_cmd_attribute,
+    &cli_cmd_journeys,
     &cli_cmd_channel,
+    &cli_cmd_workspace,
+    &cli_cmd_key,
+    &cli_cmd_link,
 };
 
 static void

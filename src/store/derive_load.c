@@ -29,8 +29,7 @@ struct load_ctx {
 };
 
 int
-ut_derive_conversion_names(struct ut_derive *d, const char *json, size_t len,
-                           struct ut_diag *diag)
+ut_derive_conversion_names(struct ut_derive *d, const char *json, size_t len, struct ut_diag *diag)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
     const cJSON *item;
