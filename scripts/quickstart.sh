@@ -38,7 +38,7 @@ if [ ! -e "$data/.demo" ]; then
         events=""
         n=$((p % 4 + 1))
         for k in $(seq 1 $n); do
-            c=$(((p * 7 + k * 3) % ${#channels[@]}))
+            c=$(((p * 5 + k * 3) % ${#channels[@]}))
             t=$(date -u -d "@$((now - (p % 28) * 86400 - (n - k) * 7200))" +%Y-%m-%dT%H:%M:%SZ)
             events+="{\"type\":\"page\",\"anonymousId\":\"demo-$p\",\"messageId\":\"demo-$p-$k\",\"timestamp\":\"$t\","
             events+="\"context\":{\"page\":{\"url\":\"https://shop.example/?${channels[$c]}\",\"referrer\":\"${referrers[$c]}\"}}},"
