@@ -12,16 +12,22 @@
 
 #include "cli/cli.h"
 #include "server/srv.h"
+#include "util/buf.h"
 
 static int workspace_run(int argc, char **argv);
 static int key_run(int argc, char **argv);
 
 const struct cli_cmd cli_cmd_workspace = {
     "workspace",
-    "utmost workspace create NAME [--data DIR]",
-    "create a workspace",
+    "utmost workspace create NAME [--data DIR]\n"
+    "       utmost workspace set W --conversion-events NAME[,NAME...] [--data DIR]",
+    "create a workspace or change its settings",
     workspace_run,
 };
+
+/* Most conversion event names, and bytes per name. */
+#define ADMIN_MAX_CONVERSION_NAMES 64
+#define ADMIN_MAX_NAME 200
 
 const struct cli_cmd cli_cmd_key = {
     "key",
@@ -32,7 +38,7 @@ const struct cli_cmd cli_cmd_key = {
 };
 
 struct admin_args {
-    const char *data, *workspace, *kind;
+    const char *data, *workspace, *kind, *conversion_events;
     int help;
 };
 
@@ -47,6 +53,7 @@ admin_parse(const struct cli_cmd *cmd, int argc, char **argv, struct admin_args 
         {"data", required_argument, NULL, 'd'},
         {"workspace", required_argument, NULL, 'w'},
         {"kind", required_argument, NULL, 'k'},
+        {"conversion-events", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -65,6 +72,8 @@ admin_parse(const struct cli_cmd *cmd, int argc, char **argv, struct admin_args 
             a->workspace = optarg;
         } else if (c == 'k') {
             a->kind = optarg;
+        } else if (c == 'c') {
+            a->conversion_events = optarg;
         } else if (c == 'h') {
             a->help = 1;
         } else {
@@ -93,6 +102,86 @@ open_store(const char *data, struct ut_store **s)
     return 0;
 }
 
+/*
+ * The --conversion-events list "A,B" as a JSON array of trimmed names into out;
+ * -1 for an empty name, too many names or a name with control characters.
+ */
+static int
+conversion_names_json(const char *list, struct ut_buf *out)
+{
+    const char *p = list;
+    size_t n = 0;
+
+    ut_buf_addch(out, '[');
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        const char *e = p + len;
+        const char *b = p;
+
+        while (b < e && *b == ' ') {
+            b++;
+        }
+        while (e > b && e[-1] == ' ') {
+            e--;
+        }
+        if (b == e || (size_t)(e - b) > ADMIN_MAX_NAME || ++n > ADMIN_MAX_CONVERSION_NAMES) {
+            return -1;
+        }
+        ut_buf_addstr(out, n > 1 ? ",\"" : "\"");
+        for (const char *q = b; q < e; q++) {
+            if ((unsigned char)*q < 0x20) {
+                return -1;
+            }
+            if (*q == '"' || *q == '\\') {
+                ut_buf_addch(out, '\\');
+            }
+            ut_buf_addch(out, *q);
+        }
+        ut_buf_addch(out, '"');
+        p += len + (p[len] == ',');
+    }
+    ut_buf_addch(out, ']');
+    return n == 0 || ut_buf_err(out) != UT_OK ? -1 : 0;
+}
+
+static int
+workspace_set(const struct admin_args *a, const char *w)
+{
+    struct ut_buf json = UT_BUF_INIT(64 * 1024);
+    struct ut_store *s;
+    int64_t ws;
+    int rc, err;
+
+    if (a->conversion_events == NULL) {
+        return cli_usage_error(&cli_cmd_workspace, "workspace set needs --conversion-events");
+    }
+    if (conversion_names_json(a->conversion_events, &json) != 0) {
+        ut_buf_release(&json);
+        return cli_usage_error(&cli_cmd_workspace,
+                               "--conversion-events takes 1 to %d names of 1 to %d bytes",
+                               ADMIN_MAX_CONVERSION_NAMES, ADMIN_MAX_NAME);
+    }
+    rc = open_store(a->data, &s);
+    if (rc != 0) {
+        ut_buf_release(&json);
+        return rc;
+    }
+    err = srv_workspace_resolve(s, w, &ws);
+    if (err == UT_OK) {
+        err = ut_store_ops(s)->workspace_setting_set(s, ws, "conversion_events", json.ptr);
+    }
+    if (err == UT_ENOTFOUND) {
+        cli_error("no workspace '%s'", w);
+        rc = EX_DATAERR;
+    } else if (err != UT_OK) {
+        cli_error("cannot change workspace '%s': %s", w, ut_store_ops(s)->errmsg(s));
+        rc = EX_UNAVAILABLE;
+    }
+    ut_store_ops(s)->close(s);
+    ut_buf_release(&json);
+    return rc;
+}
+
 static int
 workspace_run(int argc, char **argv)
 {
@@ -102,8 +191,8 @@ workspace_run(int argc, char **argv)
     int64_t id;
     int idx, rc, err;
 
-    if (argc < 2 || strcmp(argv[1], "create") != 0) {
-        return cli_usage_error(cmd, "expected 'create'");
+    if (argc < 2 || (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "set") != 0)) {
+        return cli_usage_error(cmd, "expected 'create' or 'set'");
     }
     idx = admin_parse(cmd, argc, argv, &a);
     if (idx < 0) {
@@ -112,6 +201,12 @@ workspace_run(int argc, char **argv)
     if (a.help) {
         printf("usage: %s\n", cmd->usage);
         return 0;
+    }
+    if (strcmp(argv[1], "set") == 0) {
+        if (idx != argc - 1) {
+            return cli_usage_error(cmd, "expected one workspace W");
+        }
+        return workspace_set(&a, argv[idx]);
     }
     if (idx != argc - 1 || argv[idx][0] == '\0' || strlen(argv[idx]) > 200) {
         return cli_usage_error(cmd, "expected one workspace NAME (1 to 200 bytes)");
