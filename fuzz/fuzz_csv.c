@@ -7,11 +7,10 @@
 
 #include <string.h>
 
+#include "fuzz.h"
 #include "ingest/csv_input.h"
 #include "util/alloc.h"
 #include "util/csv.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 fuzz_reader(const char *text, size_t len)

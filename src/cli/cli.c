@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/store.h"
 #include "util/alloc.h"
 
 /* Most bytes read from a pipe; mapped files are limited by memory only. */
@@ -42,6 +43,29 @@ cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (see 'utmost %s --help')\n", cmd->name);
     return EX_USAGE;
+}
+
+int
+cli_option_error(const struct cli_cmd *cmd, int c, const char *opt)
+{
+    return cli_usage_error(cmd, "%s option '%s'", c == ':' ? "missing argument to" : "unknown",
+                           opt);
+}
+
+int
+cli_store_open_rw(const char *data, struct ut_store **s)
+{
+    struct ut_diag diag;
+    int err;
+
+    memset(&diag, 0, sizeof(diag));
+    err = ut_store_open(s, data, UT_STORE_CREATE, &diag);
+    if (err != UT_OK) {
+        cli_error("cannot open the store in '%s': %s", data,
+                  diag.msg[0] != '\0' ? diag.msg : ut_strerror(err));
+        return EX_UNAVAILABLE;
+    }
+    return 0;
 }
 
 static int

@@ -29,6 +29,20 @@ extern const struct cli_cmd cli_cmd_link;
 void cli_error(const char *fmt, ...) UT_PRINTF(1, 2);
 /* Print "utmost <cmd>: <message>" as one line on stderr; returns EX_USAGE. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...) UT_PRINTF(2, 3);
+/*
+ * cli_usage_error for the option opt that getopt_long (optstring ":") refused
+ * with c: ':' for a missing argument, anything else for an unknown option.
+ */
+int cli_option_error(const struct cli_cmd *cmd, int c, const char *opt);
+
+struct ut_store;
+
+/*
+ * Open the store in data for writing, creating it when missing. Returns 0
+ * with *s (close with ut_store_ops(*s)->close), or prints why and returns
+ * EX_UNAVAILABLE.
+ */
+int cli_store_open_rw(const char *data, struct ut_store **s);
 
 /* A whole input file in memory (mapped read-only when possible). */
 struct cli_file {

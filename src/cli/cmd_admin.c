@@ -77,29 +77,11 @@ admin_parse(const struct cli_cmd *cmd, int argc, char **argv, struct admin_args 
         } else if (c == 'h') {
             a->help = 1;
         } else {
-            (void)cli_usage_error(cmd, "%s option '%s'",
-                                  c == ':' ? "missing argument to" : "unknown",
-                                  argv[optind - 1]);
+            (void)cli_option_error(cmd, c, argv[optind - 1]);
             return -1;
         }
     }
     return optind + 1;
-}
-
-static int
-open_store(const char *data, struct ut_store **s)
-{
-    struct ut_diag diag;
-    int err;
-
-    memset(&diag, 0, sizeof(diag));
-    err = ut_store_open(s, data, UT_STORE_CREATE, &diag);
-    if (err != UT_OK) {
-        cli_error("cannot open the store in '%s': %s", data,
-                  diag.msg[0] != '\0' ? diag.msg : ut_strerror(err));
-        return EX_UNAVAILABLE;
-    }
-    return 0;
 }
 
 /*
@@ -161,7 +143,7 @@ workspace_set(const struct admin_args *a, const char *w)
                                "--conversion-events takes 1 to %d names of 1 to %d bytes",
                                ADMIN_MAX_CONVERSION_NAMES, ADMIN_MAX_NAME);
     }
-    rc = open_store(a->data, &s);
+    rc = cli_store_open_rw(a->data, &s);
     if (rc != 0) {
         ut_buf_release(&json);
         return rc;
@@ -211,7 +193,7 @@ workspace_run(int argc, char **argv)
     if (idx != argc - 1 || argv[idx][0] == '\0' || strlen(argv[idx]) > 200) {
         return cli_usage_error(cmd, "expected one workspace NAME (1 to 200 bytes)");
     }
-    rc = open_store(a.data, &s);
+    rc = cli_store_open_rw(a.data, &s);
     if (rc != 0) {
         return rc;
     }
@@ -315,7 +297,7 @@ key_run(int argc, char **argv)
     if (!create && idx != argc - 1) {
         return cli_usage_error(cmd, "key revoke needs one KEY");
     }
-    rc = open_store(a.data, &s);
+    rc = cli_store_open_rw(a.data, &s);
     if (rc != 0) {
         return rc;
     }

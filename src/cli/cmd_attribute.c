@@ -30,6 +30,8 @@
 
 #define ATTR_MAX_MODELS 32
 #define ATTR_OUT_MAX ((size_t)1 << 30)
+/* Threads running models at once, the calling thread included. */
+#define ATTR_THREADS_MAX 8
 
 struct attr_args {
     const char *paths, *touches, *conversions, *by, *models;
@@ -310,9 +312,7 @@ parse_args(struct attr_args *a, int argc, char **argv)
         int r;
 
         if (c == '?' || c == ':') {
-            return cli_usage_error(cmd, "%s option '%s'",
-                                   c == ':' ? "missing argument to" : "unknown",
-                                   argv[optind - 1]);
+            return cli_option_error(cmd, c, argv[optind - 1]);
         }
         r = apply_option(a, c, optarg);
         if (r != 0) {
@@ -534,13 +534,20 @@ attr_worker(void *arg)
 static int
 run_models(struct attr_run *run)
 {
-    pthread_t threads[8];
+    pthread_t threads[ATTR_THREADS_MAX];
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nthreads = ncpu > 1 ? (size_t)ncpu : 1;
-    size_t started = 0;
+    size_t nthreads = 1, started = 0;
 
-    nthreads = nthreads > UT_ARRAY_LEN(threads) ? UT_ARRAY_LEN(threads) : nthreads;
-    nthreads = nthreads > run->n ? run->n : nthreads;
+    /* One thread per online CPU, but no more than ATTR_THREADS_MAX or than models. */
+    if (ncpu > 1) {
+        nthreads = (size_t)ncpu;
+    }
+    if (nthreads > ATTR_THREADS_MAX) {
+        nthreads = ATTR_THREADS_MAX;
+    }
+    if (nthreads > run->n) {
+        nthreads = run->n;
+    }
     atomic_store(&run->next, 0);
     for (size_t t = 1; t < nthreads; t++) {
         if (pthread_create(&threads[started], NULL, attr_worker, run) != 0) {

@@ -62,9 +62,7 @@ chan_parse_args(int argc, char **argv, const char **url, const char **ref)
             printf("usage: %s\n", chan_usage);
             return 1;
         } else {
-            (void)cli_usage_error(cmd, "%s option '%s'",
-                                  c == ':' ? "missing argument to" : "unknown", argv[optind - 1]);
-            return EX_USAGE;
+            return cli_option_error(cmd, c, argv[optind - 1]);
         }
     }
     if (optind < argc) {

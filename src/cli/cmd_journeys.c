@@ -71,8 +71,7 @@ jrn_parse(struct jrn_args *a, int argc, char **argv)
             printf("usage: %s\n", cmd->usage);
             return 1;
         } else {
-            return cli_usage_error(cmd, "%s option '%s'",
-                                   c == ':' ? "missing argument to" : "unknown", argv[optind - 1]);
+            return cli_option_error(cmd, c, argv[optind - 1]);
         }
     }
     if (optind < argc) {

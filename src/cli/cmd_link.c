@@ -101,28 +101,11 @@ link_parse(int argc, char **argv, struct link_args *a)
         } else if (c == 'h') {
             a->help = 1;
         } else {
-            (void)cli_usage_error(&cli_cmd_link, "%s option '%s'",
-                                  c == ':' ? "missing argument to" : "unknown", argv[optind - 1]);
+            (void)cli_option_error(&cli_cmd_link, c, argv[optind - 1]);
             return -1;
         }
     }
     return optind + 1;
-}
-
-static int
-open_store(const char *data, struct ut_store **s)
-{
-    struct ut_diag diag;
-    int err;
-
-    memset(&diag, 0, sizeof(diag));
-    err = ut_store_open(s, data, UT_STORE_CREATE, &diag);
-    if (err != UT_OK) {
-        cli_error("cannot open the store in '%s': %s", data,
-                  diag.msg[0] != '\0' ? diag.msg : ut_strerror(err));
-        return EX_UNAVAILABLE;
-    }
-    return 0;
 }
 
 /* Workspace a->workspace in *ws, or an exit code after saying why. */
@@ -192,7 +175,7 @@ link_create(const struct link_args *a)
         cli_error("invalid %s: %s", option_for(diag.field), diag.msg);
         return EX_DATAERR;
     }
-    rc = open_store(a->data, &s);
+    rc = cli_store_open_rw(a->data, &s);
     if (rc != 0) {
         return rc;
     }
@@ -241,7 +224,7 @@ link_list(const struct link_args *a)
     if (a->workspace == NULL) {
         return cli_usage_error(&cli_cmd_link, "link list needs --workspace");
     }
-    rc = open_store(a->data, &s);
+    rc = cli_store_open_rw(a->data, &s);
     if (rc != 0) {
         return rc;
     }

@@ -101,9 +101,7 @@ serve_run(int argc, char **argv)
         int r;
 
         if (c == '?' || c == ':') {
-            return cli_usage_error(&cli_cmd_serve, "%s option '%s'",
-                                   c == ':' ? "missing argument to" : "unknown",
-                                   argv[optind - 1]);
+            return cli_option_error(&cli_cmd_serve, c, argv[optind - 1]);
         }
         r = serve_option(&cfg, c, optarg);
         if (r != 0) {

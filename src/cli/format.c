@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "util/utf8.h"
 
 int
 cli_format_parse(const char *s)
@@ -56,44 +57,6 @@ cli_csv_field(struct ut_buf *out, const char *s, size_t len)
     ut_buf_addch(out, '"');
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        cp = s[0] & 0x1fu;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        cp = s[0] & 0x0fu;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (len > n) {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-        return 0;
-    }
-    return len;
-}
-
 void
 cli_json_string(struct ut_buf *out, const char *s, size_t len)
 {
@@ -102,7 +65,7 @@ cli_json_string(struct ut_buf *out, const char *s, size_t len)
 
     ut_buf_addch(out, '"');
     while (i < len) {
-        size_t n = utf8_seq(p + i, len - i);
+        size_t n = ut_utf8_seq(p + i, len - i);
 
         if (n == 0) {
             ut_buf_addstr(out, "\xef\xbf\xbd"); /* U+FFFD */

@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "util/ascii.h"
+
 /* Markers, lower case. The named fetchers come first for readability only: order is free. */
 static const char *const bot_markers[] = {
     "slackbot", /* Slack unfurling */
@@ -57,20 +59,7 @@ find_nocase(const char *hay, size_t len, const char *needle)
         return NULL;
     }
     for (size_t i = 0; i + n <= len; i++) {
-        size_t k = 0;
-
-        while (k < n) {
-            unsigned char c = (unsigned char)hay[i + k];
-
-            if (c >= 'A' && c <= 'Z') {
-                c = (unsigned char)(c - 'A' + 'a');
-            }
-            if (c != (unsigned char)needle[k]) {
-                break;
-            }
-            k++;
-        }
-        if (k == n) {
+        if (ut_ascii_ieq_lit(hay + i, n, needle)) {
             return hay + i;
         }
     }

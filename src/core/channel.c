@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "util/ascii.h"
 #include "util/diag.h"
 #include "util/url.h"
 
@@ -239,26 +240,6 @@ static const char *const group_names[UT_CHANNEL_COUNT] = {
 
 /* ==== case-insensitive ASCII matching =========================================== */
 
-static unsigned char
-ch_lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
-/* s[0..n) equals the lowercase literal lit, ignoring ASCII case. */
-static bool
-ch_ieq(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (lit[i] == '\0' || ch_lower((unsigned char)s[i]) != (unsigned char)lit[i]) {
-            return false;
-        }
-    }
-    return lit[i] == '\0';
-}
-
 /* s[0..n) contains the lowercase literal lit, ignoring ASCII case. */
 static bool
 ch_contains(const char *s, size_t n, const char *lit)
@@ -266,7 +247,7 @@ ch_contains(const char *s, size_t n, const char *lit)
     size_t m = strlen(lit);
 
     for (size_t i = 0; i + m <= n; i++) {
-        if (ch_ieq(s + i, m, lit)) {
+        if (ut_ascii_ieq_lit(s + i, m, lit)) {
             return true;
         }
     }
@@ -278,7 +259,7 @@ ch_ends_with(const char *s, size_t n, const char *lit)
 {
     size_t m = strlen(lit);
 
-    return n >= m && ch_ieq(s + n - m, m, lit);
+    return n >= m && ut_ascii_ieq_lit(s + n - m, m, lit);
 }
 
 /* s[0..n) equals one of the NULL-terminated lowercase literals. */
@@ -286,7 +267,7 @@ static bool
 ch_ieq_any(const char *s, size_t n, const char *const *lits)
 {
     for (; *lits != NULL; lits++) {
-        if (ch_ieq(s, n, *lits)) {
+        if (ut_ascii_ieq_lit(s, n, *lits)) {
             return true;
         }
     }
@@ -306,7 +287,7 @@ ch_list_find(const struct site_list *lists, size_t nlists, const char *s, size_t
 {
     for (size_t l = 0; l < nlists; l++) {
         for (size_t i = 0; i < lists[l].n; i++) {
-            if (ch_ieq(s, n, lists[l].items[i])) {
+            if (ut_ascii_ieq_lit(s, n, lists[l].items[i])) {
                 hit->cat = lists[l].cat;
                 hit->name = lists[l].cat == SITE_SEARCH ? lists[l].items[i] : NULL;
                 return true;
@@ -321,7 +302,7 @@ static struct ut_url_part
 ch_host_brand(const char *h, size_t n)
 {
     struct ut_url_part r = {NULL, 0};
-    size_t end = n, dots[3], nd = 0;
+    size_t end, dots[3], nd = 0;
 
     for (size_t i = n; i > 0 && nd < 3; i--) {
         if (h[i - 1] == '.') {
@@ -337,7 +318,7 @@ ch_host_brand(const char *h, size_t n)
         size_t sld_len = dots[0] - dots[1] - 1;
 
         for (size_t i = 0; i < UT_ARRAY_LEN(generic_slds); i++) {
-            if (ch_ieq(sld, sld_len, generic_slds[i])) {
+            if (ut_ascii_ieq_lit(sld, sld_len, generic_slds[i])) {
                 end = dots[1];
                 break;
             }
@@ -365,7 +346,7 @@ ch_site_for_host(const char *h, size_t n, struct site_hit *hit)
         const char *dot;
 
         for (size_t i = 0; i < UT_ARRAY_LEN(site_hosts); i++) {
-            if (ch_ieq(p, (size_t)(end - p), site_hosts[i].host)) {
+            if (ut_ascii_ieq_lit(p, (size_t)(end - p), site_hosts[i].host)) {
                 hit->cat = site_hosts[i].cat;
                 hit->name = site_hosts[i].name;
                 return true;
@@ -424,8 +405,8 @@ ut_channel_source_kind(const char *source, size_t len)
 static bool
 ch_medium_paid(const char *m, size_t n)
 {
-    return ch_contains(m, n, "cp") || ch_ieq(m, n, "ppc") || ch_ieq(m, n, "retargeting") ||
-           (n >= 4 && ch_ieq(m, 4, "paid"));
+    return ch_contains(m, n, "cp") || ut_ascii_ieq_lit(m, n, "ppc") ||
+           ut_ascii_ieq_lit(m, n, "retargeting") || (n >= 4 && ut_ascii_ieq_lit(m, 4, "paid"));
 }
 
 /* Campaign name matches ^(.*(([^a-df-z]|^)shop|shopping).*)$ (case-insensitively). */
@@ -438,13 +419,13 @@ ch_campaign_shop(const char *c, size_t n)
     for (size_t i = 0; i + 4 <= n; i++) {
         unsigned char prev;
 
-        if (!ch_ieq(c + i, 4, "shop")) {
+        if (!ut_ascii_ieq_lit(c + i, 4, "shop")) {
             continue;
         }
         if (i == 0) {
             return true;
         }
-        prev = ch_lower((unsigned char)c[i - 1]);
+        prev = ut_ascii_lower((unsigned char)c[i - 1]);
         if (!((prev >= 'a' && prev <= 'd') || (prev >= 'f' && prev <= 'z'))) {
             return true;
         }
@@ -464,7 +445,7 @@ ch_group_paid(const char *s, size_t sn, const char *m, size_t mn, const char *c,
                                                 "interstitial", "cpm",    NULL};
     bool paid = ch_medium_paid(m, mn);
 
-    if (ch_ieq(s, sn, "(direct)") && ch_ieq_any(m, mn, direct_media)) {
+    if (ut_ascii_ieq_lit(s, sn, "(direct)") && ch_ieq_any(m, mn, direct_media)) {
         return UT_CHANNEL_DIRECT;
     }
     if (ch_contains(c, cn, "cross-network")) {
@@ -506,7 +487,7 @@ ch_group_organic(const char *s, size_t sn, const char *m, size_t mn, const char 
     if (kind == UT_SOURCE_VIDEO || ch_contains(m, mn, "video")) {
         return UT_CHANNEL_ORGANIC_VIDEO;
     }
-    if (kind == UT_SOURCE_SEARCH || ch_ieq(m, mn, "organic")) {
+    if (kind == UT_SOURCE_SEARCH || ut_ascii_ieq_lit(m, mn, "organic")) {
         return UT_CHANNEL_ORGANIC_SEARCH;
     }
     if (ch_ieq_any(m, mn, referral_media)) {
@@ -515,17 +496,17 @@ ch_group_organic(const char *s, size_t sn, const char *m, size_t mn, const char 
     if (ch_ieq_any(s, sn, email_words) || ch_ieq_any(m, mn, email_words)) {
         return UT_CHANNEL_EMAIL;
     }
-    if (ch_ieq(m, mn, "affiliate")) {
+    if (ut_ascii_ieq_lit(m, mn, "affiliate")) {
         return UT_CHANNEL_AFFILIATES;
     }
-    if (ch_ieq(m, mn, "audio")) {
+    if (ut_ascii_ieq_lit(m, mn, "audio")) {
         return UT_CHANNEL_AUDIO;
     }
-    if (ch_ieq(s, sn, "sms") || ch_ieq(m, mn, "sms")) {
+    if (ut_ascii_ieq_lit(s, sn, "sms") || ut_ascii_ieq_lit(m, mn, "sms")) {
         return UT_CHANNEL_SMS;
     }
     if (ch_ends_with(m, mn, "push") || ch_contains(m, mn, "mobile") ||
-        ch_contains(m, mn, "notification") || ch_ieq(s, sn, "firebase")) {
+        ch_contains(m, mn, "notification") || ut_ascii_ieq_lit(s, sn, "firebase")) {
         return UT_CHANNEL_MOBILE_PUSH;
     }
     return UT_CHANNEL_UNASSIGNED;
@@ -614,7 +595,7 @@ ch_copy(struct ut_buf *b, const char *p, size_t n, bool lower, struct ch_str *s)
         return ut_buf_err(b);
     }
     for (size_t i = 0; lower && i < n; i++) {
-        b->ptr[off + i] = (char)ch_lower((unsigned char)b->ptr[off + i]);
+        b->ptr[off + i] = (char)ut_ascii_lower((unsigned char)b->ptr[off + i]);
     }
     s->stat = NULL;
     s->off = off;
@@ -646,7 +627,7 @@ ch_decode(struct ch_work *w, struct ut_url_part raw, bool lower, const char *par
         return err;
     }
     for (size_t i = 0; lower && i < n; i++) {
-        b->ptr[off + i] = (char)ch_lower((unsigned char)b->ptr[off + i]);
+        b->ptr[off + i] = (char)ut_ascii_lower((unsigned char)b->ptr[off + i]);
     }
     b->len = off + n + 1; /* keep the NUL: the next string starts after it */
     b->ptr[b->len] = '\0';
@@ -670,12 +651,12 @@ ch_collect_params(struct ch_work *w)
     end = cur + w->land.query.len;
     while (ut_query_next(&cur, end, &key, &value) == 1) {
         for (size_t i = 0; i < UTM_COUNT; i++) {
-            if (w->utm[i].ptr == NULL && ch_ieq(key.ptr, key.len, utm_params[i])) {
+            if (w->utm[i].ptr == NULL && ut_ascii_ieq_lit(key.ptr, key.len, utm_params[i])) {
                 w->utm[i] = value;
             }
         }
         for (size_t i = 1; i < UT_CLICK_COUNT; i++) {
-            if (w->click[i].ptr == NULL && ch_ieq(key.ptr, key.len, click_ids[i].param)) {
+            if (w->click[i].ptr == NULL && ut_ascii_ieq_lit(key.ptr, key.len, click_ids[i].param)) {
                 w->click[i] = value;
             }
         }

@@ -19,6 +19,7 @@
 #include "core/channel.h"
 #include "core/money.h"
 #include "util/alloc.h"
+#include "util/ascii.h"
 #include "util/buf.h"
 #include "util/diag.h"
 #include "util/hash.h"
@@ -231,19 +232,20 @@ node_find(struct ut_derive *d, uint32_t x)
 static void
 node_union(struct ut_derive *d, uint32_t a, uint32_t b)
 {
-    uint32_t ra = node_find(d, a), rb = node_find(d, b), t;
+    uint32_t ra = node_find(d, a), rb = node_find(d, b), sa, sb, t;
 
     if (ra == rb) {
         return;
     }
-    if (d->nodes[ra].size < d->nodes[rb].size ||
-        (d->nodes[ra].size == d->nodes[rb].size && rb < ra)) {
+    sa = d->nodes[ra].size;
+    sb = d->nodes[rb].size;
+    if (sa < sb || (sa == sb && rb < ra)) {
         t = ra;
         ra = rb;
         rb = t;
     }
     d->nodes[rb].parent = ra;
-    d->nodes[ra].size += d->nodes[rb].size;
+    d->nodes[ra].size = sa + sb;
 }
 
 /* ---- inputs ----------------------------------------------------------------------------- */
@@ -332,20 +334,6 @@ event_token(const struct ut_derive *d, int64_t event_id)
     return v != NULL && *v != 0 ? (uint32_t)(*v - 1) : NO_NODE;
 }
 
-static int
-eq_nocase(const char *a, const char *b)
-{
-    for (; *a != '\0' && *b != '\0'; a++, b++) {
-        int ca = *a >= 'A' && *a <= 'Z' ? *a - 'A' + 'a' : *a;
-        int cb = *b >= 'A' && *b <= 'Z' ? *b - 'A' + 'a' : *b;
-
-        if (ca != cb) {
-            return 0;
-        }
-    }
-    return *a == *b;
-}
-
 /* Fill t's strings: the stored classification, or Direct for a bare session start. */
 static int
 touch_strings(struct ut_derive *d, const struct ut_derive_event *ev, struct ut_derive_touch *t)
@@ -425,7 +413,7 @@ push_touch(struct ut_derive *d, const struct ut_derive_event *ev, uint32_t dev, 
     if (err != UT_OK) {
         return err;
     }
-    t->flags = eq_nocase(t->channel, "direct") ? UT_TOUCH_DIRECT : 0;
+    t->flags = ut_ascii_ieq_lit(t->channel, strlen(t->channel), "direct") ? UT_TOUCH_DIRECT : 0;
     d->taux[d->ntouches].node = dev;
     d->taux[d->ntouches].token = token;
     d->ntouches++;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/channel.h"
+#include "util/ascii.h"
 #include "util/diag.h"
 #include "util/utf8.h"
 
@@ -107,25 +108,7 @@ struct builder {
 static bool
 eq_nocase(const char *a, size_t alen, const char *b)
 {
-    size_t blen = strlen(b);
-
-    if (alen != blen) {
-        return false;
-    }
-    for (size_t i = 0; i < alen; i++) {
-        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-
-        if (x >= 'A' && x <= 'Z') {
-            x = (unsigned char)(x - 'A' + 'a');
-        }
-        if (y >= 'A' && y <= 'Z') {
-            y = (unsigned char)(y - 'A' + 'a');
-        }
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
+    return alen == strlen(b) && ut_ascii_ieq(a, b, alen);
 }
 
 /* True when the destination's query has a parameter named name (case-insensitively). */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/ascii.h"
 #include "utmost/common.h"
 
 /* ISO-4217 codes whose minor unit is not 1/100 (upper case, NUL-separated, sorted). */
@@ -40,11 +41,8 @@ ut_currency_exponent(const char *code, size_t len)
         return -1;
     }
     for (size_t i = 0; i < 3; i++) {
-        unsigned char c = (unsigned char)code[i];
+        unsigned char c = ut_ascii_upper((unsigned char)code[i]);
 
-        if (c >= 'a' && c <= 'z') {
-            c = (unsigned char)(c - 'a' + 'A');
-        }
         if (c < 'A' || c > 'Z') {
             return -1;
         }

@@ -22,6 +22,7 @@
 
 #include "core/money.h"
 #include "util/alloc.h"
+#include "util/ascii.h"
 #include "util/diag.h"
 #include "util/num.h"
 #include "util/timeparse.h"
@@ -177,6 +178,25 @@ seg_json_fail(struct seg *s)
 
 /* ==== UTF-8 (RFC 3629) =========================================================== */
 
+/* Offset of the first byte of s[i..len) that is not ASCII, or len; 8 bytes at a time. */
+static size_t
+seg_ascii_end(const unsigned char *s, size_t i, size_t len)
+{
+    uint64_t w;
+
+    while (i + 8 <= len) {
+        memcpy(&w, s + i, 8);
+        if ((w & 0x8080808080808080ULL) != 0) {
+            break;
+        }
+        i += 8;
+    }
+    while (i < len && s[i] < 0x80) {
+        i++;
+    }
+    return i;
+}
+
 /*
  * Offset of the first byte that does not start a valid UTF-8 sequence, or len.
  * Rejects overlong forms, surrogates (U+D800..DFFF), code points past
@@ -193,18 +213,7 @@ seg_utf8_check(const unsigned char *s, size_t len)
         size_t need;
 
         if (c < 0x80) {
-            uint64_t w;
-
-            while (i + 8 <= len) {
-                memcpy(&w, s + i, 8);
-                if ((w & 0x8080808080808080ULL) != 0) {
-                    break;
-                }
-                i += 8;
-            }
-            while (i < len && s[i] < 0x80) {
-                i++;
-            }
+            i = seg_ascii_end(s, i, len);
             continue;
         }
         if (c >= 0xc2 && c <= 0xdf) {
@@ -652,7 +661,7 @@ static int
 keys_push(struct seg *s, const cJSON *it)
 {
     if (s->keys_len == s->keys_cap &&
-        ut_grow((void **)&s->keys, &s->keys_cap, s->keys_len + 1, sizeof(*s->keys)) != UT_OK) {
+        ut_grow((void **)&s->keys, &s->keys_cap, s->keys_len + 1, sizeof(const cJSON *)) != UT_OK) {
         return UT_ENOMEM;
     }
     s->keys[s->keys_len++] = it;
@@ -665,6 +674,13 @@ keys_cmp(const void *a, const void *b)
     const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
 
     return strcmp(x->string, y->string);
+}
+
+/* Sort the n members pushed from base on by key. */
+static void
+keys_sort(struct seg *s, size_t base, size_t n)
+{
+    qsort(s->keys + base, n, sizeof(const cJSON *), keys_cmp);
 }
 
 /* The first member of obj whose key repeats an earlier one, or NULL. */
@@ -691,7 +707,7 @@ find_duplicate(struct seg *s, const cJSON *obj, size_t n, const cJSON **dup)
             return UT_ENOMEM;
         }
     }
-    qsort(s->keys + base, n, sizeof(*s->keys), keys_cmp);
+    keys_sort(s, base, n);
     for (size_t i = base + 1; i < base + n && *dup == NULL; i++) {
         *dup = strcmp(s->keys[i - 1]->string, s->keys[i]->string) == 0 ? s->keys[i] : NULL;
     }
@@ -885,7 +901,7 @@ js_number_text(double v, char *buf)
     }
     if (pt >= n && pt <= 21) {
         for (i = 0; i < pt; i++) {
-            buf[o++] = i < n ? d[i] : '0';
+            buf[o++] = (char)(i < n ? d[i] : '0');
         }
     } else if (pt > 0 && pt <= 21) {
         for (i = 0; i < n; i++) {
@@ -1082,7 +1098,6 @@ static int
 merge_batch_context(struct seg *s, cJSON *ev)
 {
     cJSON *ctx = member_raw(ev, "context");
-    cJSON *copy;
     int err;
 
     if (s->batch_context == NULL) {
@@ -1091,16 +1106,8 @@ merge_batch_context(struct seg *s, cJSON *ev)
     if (ctx != NULL && cJSON_IsObject(ctx)) {
         err = merge_defaults(ctx, s->batch_context);
     } else {
-        copy = cJSON_Duplicate(s->batch_context, 1);
-        err = copy == NULL ? UT_ENOMEM : UT_OK;
-        if (err == UT_OK && ctx != NULL && !cJSON_ReplaceItemViaPointer(ev, ctx, copy)) {
-            err = UT_ENOMEM;
-        } else if (err == UT_OK && ctx == NULL && !cJSON_AddItemToObject(ev, "context", copy)) {
-            err = UT_ENOMEM;
-        } else {
-            copy = NULL;
-        }
-        cJSON_Delete(copy);
+        /* a copy of the batch's member, key "context" included, replaces or adds ev's */
+        err = merge_add(ev, ctx, s->batch_context);
     }
     return err != UT_OK ? seg_json_fail(s) : UT_OK;
 }
@@ -1197,7 +1204,7 @@ hash_object(struct seg *s, struct hasher *h, const cJSON *obj, int top)
         }
     }
     n = s->keys_len - base;
-    qsort(s->keys + base, n, sizeof(*s->keys), keys_cmp);
+    keys_sort(s, base, n);
     h_tag(h, '{', n);
     for (size_t i = 0; i < n && err == UT_OK; i++) {
         it = s->keys[base + i]; /* re-read: nested objects may move the stack */
@@ -1221,9 +1228,8 @@ hash_node(struct seg *s, struct hasher *h, const cJSON *node, int top)
     }
     if (cJSON_IsArray(node)) {
         h_tag(h, '[', (uint64_t)cJSON_GetArraySize(node));
-        cJSON_ArrayForEach(it, node)
-        {
-            err = err == UT_OK ? hash_node(s, h, it, 0) : err;
+        for (it = node->child; it != NULL && err == UT_OK; it = it->next) {
+            err = hash_node(s, h, it, 0);
         }
     } else if (cJSON_IsString(node)) {
         h_str(h, 's', node->valuestring);
@@ -1424,9 +1430,7 @@ event_currency(struct seg *s, const cJSON *props, struct ut_event *e, int *expon
                         "'properties.currency' must be a 3-letter ISO-4217 code");
     }
     for (size_t i = 0; i < 3; i++) {
-        char c = it->valuestring[i];
-
-        up[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+        up[i] = (char)ut_ascii_upper((unsigned char)it->valuestring[i]);
     }
     return seg_keep(s, up, 3, &e->currency);
 }

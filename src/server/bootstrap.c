@@ -54,7 +54,12 @@ srv_bootstrap(const char *data, FILE *out)
             "created workspace 'default' (id %lld); these keys are shown only once:\n"
             "  write key: %s\n  admin key: %s\n",
             (long long)ws, wkey, akey);
-    fflush(out);
+    if (fflush(out) != 0 || ferror(out)) {
+        /* The workspace is there and usable; only the keys are lost: say how to get others. */
+        fputs("utmost: cannot print the keys of workspace 'default'; create new ones with "
+              "`utmost key create --workspace default --kind write|admin`\n",
+              stderr);
+    }
 out:
     if (err != UT_OK) {
         fprintf(stderr, "utmost: cannot initialise '%s': %s\n", data, ops->errmsg(s));

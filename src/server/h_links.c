@@ -224,13 +224,10 @@ reply_link(struct srv_req *req, unsigned status, const struct ut_link *l)
         ut_buf_release(&b);
         return srv_reply_err(req, UT_ENOMEM, NULL);
     }
-    r = MHD_create_response_from_buffer(b.len, b.ptr, MHD_RESPMEM_MUST_COPY);
-    ut_buf_release(&b);
+    r = srv_response_buf(&b, "application/json");
     if (r == NULL) {
         return MHD_NO;
     }
-    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    (void)MHD_add_response_header(r, "Cache-Control", "no-store");
     if (status == MHD_HTTP_CREATED) {
         char loc[sizeof(LINKS_PREFIX) + UT_LINK_SLUG_MAX];
 
@@ -484,15 +481,23 @@ link_delete(struct srv_req *req, const struct srv_auth *auth, const char *slug)
 
 /* ---- handlers ---------------------------------------------------------------------- */
 
+/* 0 with *auth when the request carries an admin key, else -1 with the answer in *ret. */
+static int
+admin_auth(struct srv_req *req, struct srv_auth *auth, MHD_RESULT_T *ret)
+{
+    char keybuf[512];
+
+    return srv_auth_or_reply(req, srv_req_key(req, keybuf, sizeof(keybuf)), UT_KEY_ADMIN, auth,
+                             ret);
+}
+
 MHD_RESULT_T
 srv_h_links(struct srv_req *req)
 {
-    char keybuf[512];
     struct srv_auth auth;
     MHD_RESULT_T ret = MHD_NO;
 
-    if (srv_auth_or_reply(req, srv_req_key(req, keybuf, sizeof(keybuf)), UT_KEY_ADMIN, &auth,
-                          &ret) != 0) {
+    if (admin_auth(req, &auth, &ret) != 0) {
         return ret;
     }
     return strcmp(req->method, "POST") == 0 ? links_create(req, &auth) : links_list(req, &auth);
@@ -502,12 +507,10 @@ MHD_RESULT_T
 srv_h_link(struct srv_req *req)
 {
     const char *slug = req->url + strlen(LINKS_PREFIX);
-    char keybuf[512];
     struct srv_auth auth;
     MHD_RESULT_T ret = MHD_NO;
 
-    if (srv_auth_or_reply(req, srv_req_key(req, keybuf, sizeof(keybuf)), UT_KEY_ADMIN, &auth,
-                          &ret) != 0) {
+    if (admin_auth(req, &auth, &ret) != 0) {
         return ret;
     }
     if (ut_link_slug_check(slug, strlen(slug)) != UT_OK) {

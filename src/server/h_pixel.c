@@ -241,9 +241,5 @@ srv_h_pixel(struct srv_req *req)
     req->job.n = 1;
     req->job.click = NULL;
     req->job.ctx = st;
-    req->job.err = UT_OK;
-    req->job.conn = req->conn;
-    MHD_suspend_connection(req->conn);
-    srv_writer_submit(&req->srv->writer, &req->job);
-    return MHD_YES;
+    return srv_req_submit(req);
 }

@@ -270,19 +270,12 @@ redirect_finish(struct srv_req *req)
     ut_buf_addstr(&b, "<!doctype html>\n<title>Redirecting</title>\n<a href=\"");
     srv_html_escape(&b, st->location.ptr, st->location.len);
     ut_buf_addstr(&b, "\">Continue</a>\n");
-    if (ut_buf_err(&b) != UT_OK) {
-        ut_buf_release(&b);
-        return MHD_NO;
-    }
-    r = MHD_create_response_from_buffer(b.len, b.ptr, MHD_RESPMEM_MUST_COPY);
-    ut_buf_release(&b);
+    /* no-store: every click must reach us, no browser or proxy may replay a cached redirect */
+    r = srv_response_buf(&b, "text/html; charset=utf-8");
     if (r == NULL) {
         return MHD_NO;
     }
     (void)MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, st->location.ptr);
-    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    /* every click must reach us: no browser or proxy may replay a cached redirect */
-    (void)MHD_add_response_header(r, "Cache-Control", "no-store");
     if (st->new_visitor) {
         srv_add_visitor_cookie(req, r, st->vid);
     }
@@ -352,9 +345,5 @@ srv_h_redirect(struct srv_req *req)
     req->job.n = st->click.is_bot ? 0 : 1;
     req->job.click = &st->click;
     req->job.ctx = st;
-    req->job.err = UT_OK;
-    req->job.conn = req->conn;
-    MHD_suspend_connection(req->conn);
-    srv_writer_submit(&req->srv->writer, &req->job);
-    return MHD_YES;
+    return srv_req_submit(req);
 }

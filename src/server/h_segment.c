@@ -7,104 +7,19 @@
  */
 #include "util/setup.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <string.h>
-#include <strings.h>
-
 #include "ingest/segment.h"
 #include "server/srv.h"
-#include "util/base64.h"
 #include "util/diag.h"
-
-/* The user name of "Authorization: Basic base64(user:password)", or an empty view. */
-static struct ut_str
-basic_user(struct srv_req *req, char *buf, size_t cap)
-{
-    const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
-    size_t n, len;
-    const char *colon;
-
-    if (h == NULL || strncasecmp(h, "Basic ", 6) != 0) {
-        return UT_STR_NULL;
-    }
-    h += 6;
-    while (*h == ' ') {
-        h++;
-    }
-    len = strlen(h);
-    if (ut_base64_decode(h, len, (unsigned char *)buf, cap, &n) != UT_OK) {
-        return ut_str_make(buf, 0); /* present but malformed: an unknown key */
-    }
-    colon = memchr(buf, ':', n);
-    return ut_str_make(buf, colon != NULL ? (size_t)(colon - buf) : n);
-}
 
 /* 0 when the key may write, else the reply has been queued (through *ret). */
 static int
 authorize(struct srv_req *req, struct ut_str key, struct srv_auth *auth, MHD_RESULT_T *ret)
 {
-    int err;
-    unsigned wait;
-
     if (ut_str_empty(key)) {
         *ret = srv_reply_status(req, MHD_HTTP_UNAUTHORIZED, "missing write key");
         return -1;
     }
-    err = srv_keycache_lookup(req->srv->keys, key.ptr, key.len, auth);
-    if (err == UT_ENOTFOUND) {
-        *ret = srv_reply_status(req, MHD_HTTP_UNAUTHORIZED, "unknown or revoked key");
-        return -1;
-    }
-    if (err != UT_OK) {
-        *ret = srv_reply_err(req, err == UT_ENOMEM ? UT_ENOMEM : UT_EAGAIN, NULL);
-        return -1;
-    }
-    if (auth->kind == UT_KEY_READ) {
-        *ret = srv_reply_status(req, MHD_HTTP_FORBIDDEN, "a read key cannot send events");
-        return -1;
-    }
-    wait = srv_keycache_ratelimit(req->srv->keys, auth, req->srv->cfg.rate_limit, srv_now());
-    if (wait != 0) {
-        *ret = srv_reply_status(req, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit exceeded");
-        return -1;
-    }
-    return 0;
-}
-
-/* The client's address as text in the request arena (context.ip when the SDK sent none). */
-static struct ut_str
-client_ip(struct srv_req *req)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char tmp[INET6_ADDRSTRLEN];
-    const char *p = NULL;
-    char *copy;
-    size_t len;
-
-    if (ci == NULL || ci->client_addr == NULL) {
-        return UT_STR_NULL;
-    }
-    if (ci->client_addr->sa_family == AF_INET) {
-        p = inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
-                      tmp, sizeof(tmp));
-    } else if (ci->client_addr->sa_family == AF_INET6) {
-        p = inet_ntop(AF_INET6,
-                      &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, tmp,
-                      sizeof(tmp));
-    }
-    if (p == NULL) {
-        return UT_STR_NULL;
-    }
-    len = strlen(tmp);
-    copy = ut_arena_alloc(&req->arena, len + 1);
-    if (copy == NULL) {
-        return UT_STR_NULL;
-    }
-    memcpy(copy, tmp, len + 1);
-    return ut_str_make(copy, len);
+    return srv_auth_or_reply(req, key, UT_KEY_WRITE, auth, ret);
 }
 
 static void
@@ -116,7 +31,7 @@ fill_connection_context(struct srv_req *req, struct ut_event *evs, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (ut_str_empty(evs[i].ip)) {
             if (ip.ptr == NULL) {
-                ip = client_ip(req);
+                ip = srv_req_client_ip(req);
             }
             evs[i].ip = ip;
         }
@@ -134,7 +49,7 @@ srv_h_segment(struct srv_req *req)
     struct ut_diag diag;
     struct srv_auth auth;
     char userbuf[512];
-    struct ut_str key = basic_user(req, userbuf, sizeof(userbuf));
+    struct ut_str key = srv_req_basic_user(req, userbuf, sizeof(userbuf));
     MHD_RESULT_T ret = MHD_NO;
     int err;
 
@@ -156,10 +71,6 @@ srv_h_segment(struct srv_req *req)
     req->job.workspace = auth.workspace;
     req->job.events = batch.events;
     req->job.n = batch.n;
-    req->job.conn = req->conn;
-    req->job.err = UT_OK;
     req->state = SRV_REQ_WAITING;
-    MHD_suspend_connection(req->conn);
-    srv_writer_submit(&req->srv->writer, &req->job);
-    return MHD_YES;
+    return srv_req_submit(req);
 }

@@ -35,12 +35,10 @@ reply_json_hdr(struct srv_req *req, unsigned status, const char *json, size_t le
     struct MHD_Response *r;
     MHD_RESULT_T ret;
 
-    r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)json, MHD_RESPMEM_MUST_COPY);
+    r = srv_response_copy(json, len, "application/json");
     if (r == NULL) {
         return MHD_NO;
     }
-    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    (void)MHD_add_response_header(r, "Cache-Control", "no-store");
     if (strncmp(req->url, "/v1/", 4) == 0) {
         (void)MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
     }

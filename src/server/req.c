@@ -17,28 +17,14 @@
 
 /* ---- keys ---------------------------------------------------------------------- */
 
-struct ut_str
-srv_req_key(struct srv_req *req, char *buf, size_t cap)
+/* The user name of the Authorization value h (NULL: none) when it is "Basic ...". */
+static struct ut_str
+basic_user(const char *h, char *buf, size_t cap)
 {
-    const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
     const char *colon;
     size_t n;
 
-    if (h == NULL) {
-        return UT_STR_NULL;
-    }
-    if (strncasecmp(h, "Bearer ", 7) == 0) {
-        h += 7;
-        while (*h == ' ') {
-            h++;
-        }
-        n = strlen(h);
-        while (n > 0 && h[n - 1] == ' ') {
-            n--;
-        }
-        return ut_str_make(h, n);
-    }
-    if (strncasecmp(h, "Basic ", 6) != 0) {
+    if (h == NULL || strncasecmp(h, "Basic ", 6) != 0) {
         return UT_STR_NULL;
     }
     h += 6;
@@ -50,6 +36,33 @@ srv_req_key(struct srv_req *req, char *buf, size_t cap)
     }
     colon = memchr(buf, ':', n);
     return ut_str_make(buf, colon != NULL ? (size_t)(colon - buf) : n);
+}
+
+struct ut_str
+srv_req_basic_user(struct srv_req *req, char *buf, size_t cap)
+{
+    return basic_user(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization"), buf,
+                      cap);
+}
+
+struct ut_str
+srv_req_key(struct srv_req *req, char *buf, size_t cap)
+{
+    const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
+    size_t n;
+
+    if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+        h += 7;
+        while (*h == ' ') {
+            h++;
+        }
+        n = strlen(h);
+        while (n > 0 && h[n - 1] == ' ') {
+            n--;
+        }
+        return ut_str_make(h, n);
+    }
+    return basic_user(h, buf, cap);
 }
 
 int
@@ -217,6 +230,44 @@ srv_response_static(const void *data, size_t len)
     return MHD_create_response_from_buffer(len, p, MHD_RESPMEM_PERSISTENT);
 }
 
+struct MHD_Response *
+srv_response_copy(const void *data, size_t len, const char *ctype)
+{
+    struct MHD_Response *r;
+    void *p;
+
+    /* not const either, though MUST_COPY only reads the bytes: copy the pointer */
+    memcpy(&p, &data, sizeof(p));
+    r = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_COPY);
+    if (r != NULL) {
+        (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        (void)MHD_add_response_header(r, "Cache-Control", "no-store");
+    }
+    return r;
+}
+
+struct MHD_Response *
+srv_response_buf(struct ut_buf *b, const char *ctype)
+{
+    struct MHD_Response *r = NULL;
+
+    if (ut_buf_err(b) == UT_OK) {
+        r = srv_response_copy(b->ptr, b->len, ctype);
+    }
+    ut_buf_release(b);
+    return r;
+}
+
+MHD_RESULT_T
+srv_req_submit(struct srv_req *req)
+{
+    req->job.err = UT_OK;
+    req->job.conn = req->conn;
+    MHD_suspend_connection(req->conn);
+    srv_writer_submit(&req->srv->writer, &req->job);
+    return MHD_YES;
+}
+
 MHD_RESULT_T
 srv_reply_response(struct srv_req *req, unsigned status, struct MHD_Response *r)
 {
@@ -268,17 +319,10 @@ srv_reply_html(struct srv_req *req, unsigned status, const char *title, const ch
     ut_buf_addstr(&b, "</h1>\n<p>");
     srv_html_escape(&b, text, strlen(text));
     ut_buf_addstr(&b, "</p>\n</html>\n");
-    if (ut_buf_err(&b) != UT_OK) {
-        ut_buf_release(&b);
-        return MHD_NO;
-    }
-    r = MHD_create_response_from_buffer(b.len, b.ptr, MHD_RESPMEM_MUST_COPY);
-    ut_buf_release(&b);
+    r = srv_response_buf(&b, "text/html; charset=utf-8");
     if (r == NULL) {
         return MHD_NO;
     }
-    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    (void)MHD_add_response_header(r, "Cache-Control", "no-store");
     (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     return srv_reply_response(req, status, r);
 }

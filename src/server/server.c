@@ -261,7 +261,7 @@ srv_run(const struct srv_config *cfg)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN); /* cannot fail: a valid signal, SIG_IGN */
     err = srv_writer_start(&srv.writer, cfg->data);
     if (err == UT_OK) {
         err = srv_keycache_new(&srv.keys, cfg->data);
@@ -286,7 +286,7 @@ srv_run(const struct srv_config *cfg)
 
         inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
         fprintf(stderr, "listening on http://%s:%u\n", host, (unsigned)srv.port);
-        fflush(stderr);
+        (void)fflush(stderr); /* a hint to whoever waits for the line: nothing to do on error */
     }
     while (sig != SIGTERM && sig != SIGINT) {
         if (sigwait(&sigs, &sig) != 0) {

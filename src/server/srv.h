@@ -188,6 +188,8 @@ MHD_RESULT_T srv_h_asset(struct srv_req *req);    /* GET|HEAD of an embedded ass
  * non-NULL view when one is present but malformed (an unknown key).
  */
 struct ut_str srv_req_key(struct srv_req *req, char *buf, size_t cap);
+/* srv_req_key for "Authorization: Basic" only (the Segment API has no Bearer form). */
+struct ut_str srv_req_basic_user(struct srv_req *req, char *buf, size_t cap);
 
 /*
  * Check key: 401 when missing or unknown, 403 when its kind is not allowed
@@ -220,6 +222,18 @@ int srv_random_hex(char *out, size_t nbytes);
 
 /* A response over static bytes (neither copied nor freed; libmicrohttpd only reads them). */
 struct MHD_Response *srv_response_static(const void *data, size_t len);
+/*
+ * A response over a copy of data[0..len) with Content-Type ctype and
+ * "Cache-Control: no-store"; NULL when out of memory.
+ */
+struct MHD_Response *srv_response_copy(const void *data, size_t len, const char *ctype);
+/* srv_response_copy of b's bytes, then b is released; NULL also when b had failed. */
+struct MHD_Response *srv_response_buf(struct ut_buf *b, const char *ctype);
+/*
+ * Hand req->job (workspace, events, n, click and ctx filled by the handler) to
+ * the writer, the connection suspended until the commit resumes it. MHD_YES.
+ */
+MHD_RESULT_T srv_req_submit(struct srv_req *req);
 /* Queue r with status (the request is then done) and drop our reference to r. */
 MHD_RESULT_T srv_reply_response(struct srv_req *req, unsigned status, struct MHD_Response *r);
 /* A small HTML page (status, title and one line of text, both escaped); for /l/ errors. */

@@ -85,7 +85,7 @@ ut_base64_encode(const unsigned char *src, size_t n, char *dst)
 
         dst[o++] = b64_alphabet[v >> 18];
         dst[o++] = b64_alphabet[(v >> 12) & 63];
-        dst[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
+        dst[o++] = (char)(i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=');
         dst[o++] = '=';
     }
     dst[o] = '\0';

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "util/ascii.h"
 #include "util/diag.h"
 
 /* ---- byte classes -------------------------------------------------------------- */
@@ -41,30 +42,17 @@ url_is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
+/* ALPHA / DIGIT / "+" / "-" / "." (RFC 3986 section 3.1) */
+static bool
+url_is_scheme_char(unsigned char c)
+{
+    return url_is_alpha(c) || url_is_digit(c) || c == '+' || c == '-' || c == '.';
+}
+
 static bool
 url_is_ctl(unsigned char c)
 {
     return c < 0x20 || c == 0x7f;
-}
-
-static unsigned char
-url_lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
-/* Case-insensitive ASCII equality of s[0..n) and the lowercase literal lit. */
-static bool
-url_ieq(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (lit[i] == '\0' || url_lower((unsigned char)s[i]) != (unsigned char)lit[i]) {
-            return false;
-        }
-    }
-    return lit[i] == '\0';
 }
 
 static int
@@ -111,9 +99,11 @@ url_scheme_len(const char *p, const char *end)
     if (q >= end || !url_is_alpha((unsigned char)*q)) {
         return 0;
     }
-    while (q < end && (url_is_alpha((unsigned char)*q) || url_is_digit((unsigned char)*q) ||
-                       *q == '+' || *q == '-' || *q == '.')) {
-        q++;
+    /* The scheme runs up to the first byte that cannot be in one, which must start "://". */
+    for (q++; q < end; q++) {
+        if (!url_is_scheme_char((unsigned char)*q)) {
+            break;
+        }
     }
     if (end - q < 3 || memcmp(q, "://", 3) != 0) {
         return 0;
@@ -205,7 +195,7 @@ url_set_host(struct ut_url *u, const char *start, const char *p, size_t n, bool 
         return url_fail(diag, start, p, UT_EPARSE, "host without a dot");
     }
     for (size_t i = 0; i < n; i++) {
-        u->host[i] = (char)url_lower((unsigned char)p[i]);
+        u->host[i] = (char)ut_ascii_lower((unsigned char)p[i]);
     }
     u->host[n] = '\0';
     u->host_len = n;
@@ -259,7 +249,8 @@ url_parse_scheme(struct ut_url *u, const char *start, const char **p, const char
     size_t n = url_scheme_len(*p, end);
 
     if (n != 0) {
-        if (!(flags & UT_URL_ANY_SCHEME) && !url_ieq(*p, n, "http") && !url_ieq(*p, n, "https")) {
+        if (!(flags & UT_URL_ANY_SCHEME) && !ut_ascii_ieq_lit(*p, n, "http") &&
+            !ut_ascii_ieq_lit(*p, n, "https")) {
             return url_fail(diag, start, *p, UT_EPARSE, "unsupported scheme (want http or https)");
         }
         u->scheme.ptr = *p;
@@ -463,7 +454,8 @@ ut_url_host_site(const char *host, size_t len)
     for (size_t i = 0; i < UT_ARRAY_LEN(prefixes); i++) {
         size_t n = strlen(prefixes[i]);
 
-        if (len > n && url_ieq(host, n, prefixes[i]) && memchr(host + n, '.', len - n) != NULL) {
+        if (len > n && ut_ascii_ieq_lit(host, n, prefixes[i]) &&
+            memchr(host + n, '.', len - n) != NULL) {
             r.ptr = host + n;
             r.len = len - n;
             break;
@@ -477,13 +469,5 @@ ut_url_same_site(const char *a, size_t alen, const char *b, size_t blen)
 {
     struct ut_url_part sa = ut_url_host_site(a, alen), sb = ut_url_host_site(b, blen);
 
-    if (sa.len != sb.len) {
-        return false;
-    }
-    for (size_t i = 0; i < sa.len; i++) {
-        if (url_lower((unsigned char)sa.ptr[i]) != url_lower((unsigned char)sb.ptr[i])) {
-            return false;
-        }
-    }
-    return true;
+    return sa.len == sb.len && ut_ascii_ieq(sa.ptr, sb.ptr, sa.len);
 }

@@ -130,4 +130,25 @@ const char *t_path(const char *dir, const char *name);
 #define T_NULL(p) T_TRUE((p) == NULL)
 #define T_NOTNULL(p) T_TRUE((p) != NULL)
 
+/* ---- reproducible test data ------------------------------------------------------ */
+
+/* The next 31 bits of a 64-bit LCG (Knuth's MMIX constants) seeded by *s. */
+static inline uint32_t
+t_lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(*s >> 33);
+}
+
+/* The next 64 bits of splitmix64 seeded by *s. */
+static inline uint64_t
+t_splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 #endif /* UT_TESTS_T_H */

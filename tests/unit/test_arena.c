@@ -53,6 +53,7 @@ TEST(strdup_copies_and_terminates)
     src[0] = 'J';
     T_EQ_SIZE(s.len, 5);
     T_EQ_STR(s.ptr, "hello");
+    T_EQ_STR(src, "Jello world"); /* the source changed, the copy did not */
     e = ut_arena_strdup(&a, NULL, 0);
     T_NOTNULL(e.ptr);
     T_EQ_SIZE(e.len, 0);

@@ -364,7 +364,7 @@ TEST(table_covers_every_group)
 {
     bool seen[UT_CHANNEL_COUNT] = {false};
     const struct visit *tables[] = {tagged, clicks, referred};
-    size_t sizes[] = {UT_ARRAY_LEN(tagged), UT_ARRAY_LEN(clicks), UT_ARRAY_LEN(referred)};
+    const size_t sizes[] = {UT_ARRAY_LEN(tagged), UT_ARRAY_LEN(clicks), UT_ARRAY_LEN(referred)};
     size_t total = 0;
 
     for (size_t k = 0; k < 3; k++) {

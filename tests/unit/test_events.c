@@ -205,16 +205,6 @@ TEST(argument_errors)
 
 /* ---- randomized comparison with a naive builder --------------------------------- */
 
-static uint64_t
-rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Naive: the touches of person p in [lo, hi] (or (after, inf) when lo is NaN), sorted. */
 static size_t
 naive_window(const struct ut_event_touch *tt, size_t n, uint32_t p, double lo, double hi,
@@ -246,8 +236,9 @@ check_random_case(uint64_t *seed, size_t round)
 {
     struct ut_event_touch tt[400];
     struct ut_event_conversion cv[60];
-    size_t nt = rng_next(seed) % 400, nc = rng_next(seed) % 60, np = 1 + rng_next(seed) % 12;
-    double lookback = (double)(rng_next(seed) % 40);
+    size_t nt = t_splitmix64(seed) % 400, nc = t_splitmix64(seed) % 60,
+           np = 1 + t_splitmix64(seed) % 12;
+    double lookback = (double)(t_splitmix64(seed) % 40);
     struct ut_journeys *j = new_set();
     uint32_t want[512];
     size_t ji = 0;
@@ -260,13 +251,13 @@ check_random_case(uint64_t *seed, size_t round)
         np = nt + nc; /* indices are dense: no more persons than events */
     }
     for (size_t i = 0; i < nt; i++) {
-        tt[i] =
-            (struct ut_event_touch){(uint32_t)(rng_next(seed) % np), (uint32_t)(rng_next(seed) % 4),
-                                    0, (double)(rng_next(seed) % 100)};
+        tt[i] = (struct ut_event_touch){(uint32_t)(t_splitmix64(seed) % np),
+                                        (uint32_t)(t_splitmix64(seed) % 4), 0,
+                                        (double)(t_splitmix64(seed) % 100)};
     }
     for (size_t i = 0; i < nc; i++) {
-        cv[i] = (struct ut_event_conversion){(uint32_t)(rng_next(seed) % np),
-                                             (double)(rng_next(seed) % 100), (double)i};
+        cv[i] = (struct ut_event_conversion){(uint32_t)(t_splitmix64(seed) % np),
+                                             (double)(t_splitmix64(seed) % 100), (double)i};
     }
     if (ut_journeys_add_events(j, tt, nt, cv, nc, lookback, NULL) != UT_OK) {
         ut_journeys_free(j);

@@ -8,19 +8,17 @@
 #include "util/setup.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "t.h"
+#include "t_journeys.h"
 
 #include "core/journeys.h"
-#include "ingest/csv_input.h"
 #include "util/alloc.h"
 #include "utmost/attribution.h"
 
 #define MAX_TOUCHES 256
 #define MAX_ROWS 512
-#define MAX_FIELDS 8
 #define REL_TOL 1e-8
 
 static const char *const tf_names[] = {"exposure", "unique", "first", "frequency"};
@@ -30,246 +28,7 @@ static double worst_rel;
 
 /* ---- building sets ------------------------------------------------------------- */
 
-/* Append "a > b > a" (names trimmed; "" = no touches) with its totals. */
-static int
-add_path_n(struct ut_journeys *j, const char *p, size_t len, double conv, double nulls,
-           double value)
-{
-    struct ut_touch t[MAX_TOUCHES];
-    const char *end = p + len;
-    size_t n = 0;
-
-    while (p < end) {
-        const char *e = memchr(p, '>', (size_t)(end - p));
-        const char *a = p, *b = e != NULL ? e : end;
-        int err;
-
-        while (a < b && *a == ' ') {
-            a++;
-        }
-        while (b > a && b[-1] == ' ') {
-            b--;
-        }
-        if (n == MAX_TOUCHES) {
-            return UT_ELIMIT;
-        }
-        memset(&t[n], 0, sizeof(t[n]));
-        err = ut_journeys_intern(j, a, (size_t)(b - a), &t[n].channel);
-        if (err != UT_OK) {
-            return err;
-        }
-        n++;
-        p = e != NULL ? e + 1 : end;
-    }
-    return ut_journeys_add(j, t, n, 0, conv, nulls, value);
-}
-
-static int
-add_path(struct ut_journeys *j, const char *path, double conv, double nulls, double value)
-{
-    return add_path_n(j, path, strlen(path), conv, nulls, value);
-}
-
-/* Id of channel name in j, or UINT32_MAX. */
-static uint32_t
-channel_id(const struct ut_journeys *j, const char *name)
-{
-    for (uint32_t i = 0; i < ut_journeys_channel_count(j); i++) {
-        if (strcmp(ut_journeys_channel_name(j, i, NULL), name) == 0) {
-            return i;
-        }
-    }
-    return UINT32_MAX;
-}
-
-/* Split line (NUL-terminated, modified) at sep into at most MAX_FIELDS fields. */
-static size_t
-split(char *line, char sep, char **f)
-{
-    size_t n = 0;
-
-    f[n++] = line;
-    for (char *p = line; *p != '\0'; p++) {
-        if (*p == sep && n < MAX_FIELDS) {
-            *p = '\0';
-            f[n++] = p + 1;
-        } else if (*p == '\r') {
-            *p = '\0';
-        }
-    }
-    return n;
-}
-
-/* Index of column name among the n header fields h, or -1. */
-static int
-column(char **h, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(h[i], name) == 0) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-/*
- * The snowplow summary names its columns transformed_path, conversions,
- * non_conversions, revenue: rewrite that header into ChannelAttribution's names
- * (a new buffer replaces *data).
- */
-static int
-rename_snowplow_header(char **data, size_t *len)
-{
-    static const char snow[] = "transformed_path,conversions,non_conversions,revenue";
-    static const char ca[] = "path,total_conversions,total_null,total_conversion_value";
-    size_t old = sizeof(snow) - 1, neu = sizeof(ca) - 1;
-    char *copy;
-
-    if (*len < old || memcmp(*data, snow, old) != 0) {
-        return UT_OK;
-    }
-    copy = ut_malloc(*len - old + neu + 1);
-    if (copy == NULL) {
-        return UT_ENOMEM;
-    }
-    memcpy(copy, ca, neu);
-    memcpy(copy + neu, *data + old, *len - old + 1);
-    ut_free(*data);
-    *data = copy;
-    *len = *len - old + neu;
-    return UT_OK;
-}
-
-/* Read a peers path file into a new set *out (ut_ingest_paths_csv does the parsing). */
-static int
-load_peers(const char *file, struct ut_journeys **out)
-{
-    struct ut_journeys *j = NULL;
-    size_t len = 0;
-    char *data = t_read_file(t_path(t_peers_dir, file), &len);
-    int err;
-
-    if (data == NULL) {
-        return UT_EIO;
-    }
-    err = rename_snowplow_header(&data, &len);
-    if (err == UT_OK) {
-        err = ut_journeys_new(&j);
-    }
-    if (err == UT_OK) {
-        err = ut_ingest_paths_csv(j, data, len, 0, NULL);
-    }
-    ut_free(data);
-    if (err != UT_OK) {
-        ut_journeys_free(j);
-        return err;
-    }
-    *out = j;
-    return UT_OK;
-}
-
 /* ---- golden files ------------------------------------------------------------ */
-
-/* One row of expected/<dataset>/<file>.csv; tf is "" when the file has no transform column. */
-struct exp_row {
-    char model[32];
-    char tf[16];
-    char channel[64];
-    double credit, value;
-};
-
-static void
-copy_field(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-
-    n = n < cap - 1 ? n : cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* Cut the next line off *cur (NUL-terminating it in place); NULL at the end. */
-static char *
-next_line(char **cur)
-{
-    char *line = *cur, *nl;
-
-    if (line == NULL || *line == '\0') {
-        return NULL;
-    }
-    nl = strchr(line, '\n');
-    if (nl != NULL) {
-        *nl = '\0';
-        *cur = nl + 1;
-    } else {
-        *cur = line + strlen(line);
-    }
-    return line;
-}
-
-/* Parse a golden CSV (header first) into rows; returns the count, 0 on error. */
-static size_t
-parse_expected(char *data, struct exp_row *rows, size_t max)
-{
-    char *h[MAX_FIELDS], *f[MAX_FIELDS], *cur = data;
-    char *line = next_line(&cur);
-    size_t nh, n = 0;
-    int cm, ct, cc, ccr, cv;
-
-    if (line == NULL) {
-        return 0;
-    }
-    nh = split(line, ',', h);
-    cm = column(h, nh, "model");
-    ct = column(h, nh, "transform");
-    cc = column(h, nh, "channel");
-    ccr = column(h, nh, "credit");
-    cv = column(h, nh, "value_credit");
-    if (cm < 0 || cc < 0 || ccr < 0) {
-        return 0;
-    }
-    for (line = next_line(&cur); line != NULL && n < max; line = next_line(&cur)) {
-        if (split(line, ',', f) != nh) {
-            continue;
-        }
-        copy_field(rows[n].model, sizeof(rows[n].model), f[cm]);
-        copy_field(rows[n].tf, sizeof(rows[n].tf), ct >= 0 ? f[ct] : "");
-        copy_field(rows[n].channel, sizeof(rows[n].channel), f[cc]);
-        rows[n].credit = strtod(f[ccr], NULL);
-        rows[n].value = cv >= 0 ? strtod(f[cv], NULL) : (double)NAN;
-        n++;
-    }
-    return n;
-}
-
-static size_t
-load_expected(const char *dataset, const char *file, struct exp_row *rows, size_t max)
-{
-    char rel[256];
-    char *data;
-    size_t n;
-
-    snprintf(rel, sizeof(rel), "expected/%s/%s", dataset, file);
-    data = t_read_file(t_path(t_peers_dir, rel), NULL);
-    if (data == NULL) {
-        return 0;
-    }
-    n = parse_expected(data, rows, max);
-    ut_free(data);
-    return n;
-}
-
-/* |got - want| within REL_TOL of want (absolute 1e-9 around zero); tracks the worst. */
-static int
-close_enough(double got, double want)
-{
-    double err = fabs(got - want);
-
-    if (want != 0 && err / fabs(want) > worst_rel) {
-        worst_rel = err / fabs(want);
-    }
-    return err <= REL_TOL * fabs(want) + 1e-9;
-}
 
 /*
  * Check credits c of set j against the rows of model (and transform tf when
@@ -277,19 +36,19 @@ close_enough(double got, double want)
  * absent from the input), and every credited channel must have a row.
  */
 static void
-check_rows(const struct ut_journeys *j, const struct ut_credits *c, const struct exp_row *rows,
+check_rows(const struct ut_journeys *j, const struct ut_credits *c, const struct t_exp_row *rows,
            size_t n, const char *model, const char *tf)
 {
     size_t matched = 0, credited = 0;
 
     for (size_t i = 0; i < n; i++) {
-        const struct exp_row *r = &rows[i];
+        const struct t_exp_row *r = &rows[i];
         uint32_t id;
 
         if (strcmp(r->model, model) != 0 || (r->tf[0] != '\0' && strcmp(r->tf, tf) != 0)) {
             continue;
         }
-        id = channel_id(j, r->channel);
+        id = t_channel_id(j, r->channel);
         if (id == UINT32_MAX && strcmp(r->channel, "Unmatched_Channel") == 0) {
             continue;
         }
@@ -298,8 +57,8 @@ check_rows(const struct ut_journeys *j, const struct ut_credits *c, const struct
                    r->channel);
             return;
         }
-        if (!close_enough(c->conversions[id], r->credit) ||
-            (!isnan(r->value) && !close_enough(c->value[id], r->value))) {
+        if (!t_close_enough(c->conversions[id], r->credit, REL_TOL, &worst_rel) ||
+            (!isnan(r->value) && !t_close_enough(c->value[id], r->value, REL_TOL, &worst_rel))) {
             t_fail(__FILE__, __LINE__, "%s/%s %s: got %.12g / %.12g, want %.12g / %.12g", model, tf,
                    r->channel, c->conversions[id], c->value[id], r->credit, r->value);
             return;
@@ -393,7 +152,7 @@ transformed_copy(const struct ut_journeys *j, enum ut_transform tf, struct ut_jo
 
 /* ---- golden tests ----------------------------------------------------------------- */
 
-static struct exp_row rows[MAX_ROWS];
+static struct t_exp_row rows[MAX_ROWS];
 
 /* Run model on j (transform tf) and check it against the rows of golden model gm, transform gtf. */
 static void
@@ -434,12 +193,12 @@ static void
 golden(const char *dataset, const char *input)
 {
     struct ut_journeys *j = NULL;
-    size_t n = load_expected(dataset, "fractribution.csv", rows, MAX_ROWS);
+    size_t n = t_load_expected(dataset, "fractribution.csv", rows, MAX_ROWS);
 
     if (n == 0) {
         SKIP("peers data not found");
     }
-    T_OK(load_peers(input, &j));
+    T_OK(t_load_peers(input, &j));
     for (int tf = UT_TRANSFORM_EXPOSURE; tf <= UT_TRANSFORM_FREQUENCY && !t_failed_now; tf++) {
         check_transform(j, (enum ut_transform)tf, n);
     }
@@ -482,14 +241,14 @@ TEST(snowplow_published_report)
     struct ut_journeys *j = NULL;
     struct ut_credits c = {0, NULL, NULL};
 
-    if (load_peers("snowplow_fractribution_path_summary_expected.csv", &j) == UT_EIO) {
+    if (t_load_peers("snowplow_fractribution_path_summary_expected.csv", &j) == UT_EIO) {
         SKIP("peers data not found");
     }
     T_NOTNULL(j);
     T_OK(ut_attribute(j, "fractribution", NULL, &c, NULL));
-    T_NEAR(c.conversions[channel_id(j, "Direct")], 3.5409582690664606, 1e-9);
-    T_NEAR(c.conversions[channel_id(j, "Organic_Search")], 1.459041731664606, 1e-9);
-    T_NEAR(c.conversions[channel_id(j, "Video")], 1.0, 1e-15);
+    T_NEAR(c.conversions[t_channel_id(j, "Direct")], 3.5409582690664606, 1e-9);
+    T_NEAR(c.conversions[t_channel_id(j, "Organic_Search")], 1.459041731664606, 1e-9);
+    T_NEAR(c.conversions[t_channel_id(j, "Video")], 1.0, 1e-15);
     ut_credits_release(&c);
     ut_journeys_free(j);
 }
@@ -516,7 +275,7 @@ build(const struct jrow *r, size_t n)
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        if (add_path(j, r[i].path, r[i].conv, r[i].nulls, r[i].value) != UT_OK) {
+        if (t_add_path(j, r[i].path, r[i].conv, r[i].nulls, r[i].value) != UT_OK) {
             ut_journeys_free(j);
             return NULL;
         }
@@ -535,7 +294,7 @@ expect(const struct ut_journeys *j, enum ut_transform tf, const struct want *w, 
     o.transform = tf;
     T_OK(ut_attribute(j, "fractribution", &o, &c, NULL));
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = channel_id(j, w[i].channel);
+        uint32_t id = t_channel_id(j, w[i].channel);
 
         T_TRUE(id != UINT32_MAX);
         T_NEAR(c.conversions[id], w[i].conv, 1e-12);
@@ -702,7 +461,7 @@ TEST(empty_journeys_credit_none)
 
     T_NOTNULL(j);
     T_OK(ut_journeys_add(j, NULL, 0, 0, 2, 1, 7));
-    none = channel_id(j, UT_CHANNEL_NONE);
+    none = t_channel_id(j, UT_CHANNEL_NONE);
     T_TRUE(none != UINT32_MAX);
     T_OK(ut_attribute(j, "fractribution", NULL, &c, NULL));
     T_NEAR(c.conversions[none], 2, 0);
@@ -713,14 +472,6 @@ TEST(empty_journeys_credit_none)
 }
 
 /* ---- larger sets: conservation, OOM ------------------------------------------------- */
-
-/* Deterministic pseudo-random numbers (64-bit LCG, high bits). */
-static uint32_t
-lcg(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(*s >> 33);
-}
 
 /* n journeys over nch channels "c00".., lengths 0..maxlen, with repeats and loops. */
 static struct ut_journeys *
@@ -738,16 +489,16 @@ random_set(uint32_t nch, size_t n, uint32_t maxlen, uint64_t seed)
         err = ut_journeys_intern(j, name, strlen(name), &id);
     }
     for (size_t i = 0; err == UT_OK && i < n; i++) {
-        uint32_t len = lcg(&seed) % (maxlen + 1);
-        double conv = lcg(&seed) % 3, nulls = lcg(&seed) % 4;
+        uint32_t len = t_lcg(&seed) % (maxlen + 1);
+        double conv = t_lcg(&seed) % 3, nulls = t_lcg(&seed) % 4;
 
         memset(t, 0, sizeof(t));
         for (uint32_t k = 0; k < len; k++) {
             /* Half the touches repeat a recent channel, so transforms matter. */
             t[k].channel =
-                k > 0 && lcg(&seed) % 2 == 0 ? t[lcg(&seed) % k].channel : lcg(&seed) % nch;
+                k > 0 && t_lcg(&seed) % 2 == 0 ? t[t_lcg(&seed) % k].channel : t_lcg(&seed) % nch;
         }
-        err = ut_journeys_add(j, t, len, 0, conv, nulls, conv * (double)(lcg(&seed) % 100) / 4);
+        err = ut_journeys_add(j, t, len, 0, conv, nulls, conv * (double)(t_lcg(&seed) % 100) / 4);
     }
     if (err != UT_OK) {
         ut_journeys_free(j);

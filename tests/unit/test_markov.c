@@ -10,49 +10,12 @@
 #include <stdlib.h>
 
 #include "core/markov_solve.h"
-#include "ingest/csv_input.h"
 #include "t.h"
+#include "t_journeys.h"
 #include "util/alloc.h"
 #include "utmost/attribution.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
-
-/* Append journey "a > b > c" (names trimmed); "" is a journey without touches. */
-static int
-add_path(struct ut_journeys *j, const char *path, double conv, double nulls, double value)
-{
-    struct ut_touch t[128];
-    size_t n = 0;
-    const char *p = path;
-
-    while (*p != '\0') {
-        const char *e = strchr(p, '>');
-        const char *end = e != NULL ? e : p + strlen(p);
-        int err;
-
-        while (*p == ' ') {
-            p++;
-        }
-        while (end > p && end[-1] == ' ') {
-            end--;
-        }
-        if (n == 128) {
-            return UT_ELIMIT;
-        }
-        err = ut_journeys_intern(j, p, (size_t)(end - p), &t[n].channel);
-        if (err != UT_OK) {
-            return err;
-        }
-        t[n].flags = 0;
-        t[n].time = 0;
-        n++;
-        if (e == NULL) {
-            break;
-        }
-        p = e + 1;
-    }
-    return ut_journeys_add(j, t, n, 0, conv, nulls, value);
-}
 
 static int
 run(const struct ut_journeys *j, unsigned order, int no_null, struct ut_credits *cr)
@@ -181,9 +144,9 @@ TEST(hand_three_paths)
     struct ut_credits cr = {0};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "C1 > C2 > C3", 1, 0, 10));
-    T_OK(add_path(j, "C1", 0, 1, 0));
-    T_OK(add_path(j, "C2 > C3", 0, 1, 0));
+    T_OK(t_add_path(j, "C1 > C2 > C3", 1, 0, 10));
+    T_OK(t_add_path(j, "C1", 0, 1, 0));
+    T_OK(t_add_path(j, "C2 > C3", 0, 1, 0));
     RUN_OK(j, 1, 0, &cr);
     T_CREDIT(j, &cr, "C1", 0.2, 2, 1e-14);
     T_CREDIT(j, &cr, "C2", 0.4, 4, 1e-14);
@@ -208,8 +171,8 @@ TEST(hand_loop)
     struct ut_credits cr = {0};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "a > b > a", 1, 0, 6));
-    T_OK(add_path(j, "b", 0, 1, 0));
+    T_OK(t_add_path(j, "a > b > a", 1, 0, 6));
+    T_OK(t_add_path(j, "b", 0, 1, 0));
     RUN_OK(j, 1, 0, &cr);
     T_CREDIT(j, &cr, "a", 2.0 / 3, 4, 1e-14);
     T_CREDIT(j, &cr, "b", 1.0 / 3, 2, 1e-14);
@@ -228,8 +191,8 @@ TEST(one_touch_paths)
     struct ut_credits cr = {0};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "a", 2, 2, 10));
-    T_OK(add_path(j, "b", 1, 3, 7));
+    T_OK(t_add_path(j, "a", 2, 2, 10));
+    T_OK(t_add_path(j, "b", 1, 3, 7));
     for (unsigned order = 1; order <= 4; order++) {
         RUN_OK(j, order, 0, &cr);
         T_CREDIT(j, &cr, "a", 2, 10, 1e-14);
@@ -249,32 +212,13 @@ static int
 load_dataset(const char *name, struct ut_journeys **out)
 {
     char file[256];
-    struct ut_journeys *j = NULL;
-    struct ut_diag diag;
-    size_t len = 0;
-    char *data;
-    int err;
 
     if (snprintf(file, sizeof(file), "%s.csv",
                  strcmp(name, "Data") == 0 ? "ChannelAttribution_Data" : name) >=
         (int)sizeof(file)) {
         return UT_ELIMIT;
     }
-    data = t_read_file(t_path(t_peers_dir, file), &len);
-    if (data == NULL) {
-        return UT_EIO;
-    }
-    err = ut_journeys_new(&j);
-    if (err == UT_OK) {
-        err = ut_ingest_paths_csv(j, data, len, 0, &diag);
-    }
-    ut_free(data);
-    if (err != UT_OK) {
-        ut_journeys_free(j);
-        return err;
-    }
-    *out = j;
-    return UT_OK;
+    return t_load_peers(file, out);
 }
 
 /* One golden row: model, channel, credit, value_credit (fields split in place). */
@@ -454,8 +398,8 @@ check_equivalent(const char *const *pa, const char *const *pb, size_t n, unsigne
     T_OK(ut_journeys_new(&a));
     T_OK(ut_journeys_new(&b));
     for (size_t i = 0; i < n; i++) {
-        T_OK(add_path(a, pa[i], w[i % 4][0], w[i % 4][1], w[i % 4][2]));
-        T_OK(add_path(b, pb[i], w[i % 4][0], w[i % 4][1], w[i % 4][2]));
+        T_OK(t_add_path(a, pa[i], w[i % 4][0], w[i % 4][1], w[i % 4][2]));
+        T_OK(t_add_path(b, pb[i], w[i % 4][0], w[i % 4][1], w[i % 4][2]));
     }
     T_OK(run(a, order, 0, &ca));
     T_OK(run(b, order, 0, &cb));
@@ -491,10 +435,10 @@ TEST(never_converting_channel)
     struct ut_credits cr = {0};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "a > b", 2, 1, 20));
-    T_OK(add_path(j, "z", 0, 5, 0));
-    T_OK(add_path(j, "b > z", 0, 3, 0));
-    T_OK(add_path(j, "y > a", 0, 2, 0));
+    T_OK(t_add_path(j, "a > b", 2, 1, 20));
+    T_OK(t_add_path(j, "z", 0, 5, 0));
+    T_OK(t_add_path(j, "b > z", 0, 3, 0));
+    T_OK(t_add_path(j, "y > a", 0, 2, 0));
     for (unsigned order = 1; order <= 3; order++) {
         RUN_OK(j, order, 0, &cr);
         T_CREDIT(j, &cr, "z", 0, 0, 0);
@@ -510,9 +454,9 @@ TEST(zero_totals)
     struct ut_credits cr = {0};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "a > b", 0, 3, 0));
-    T_OK(add_path(j, "b > a > b", 0, 1, 0));
-    T_OK(add_path(j, "c", 0, 0, 0));
+    T_OK(t_add_path(j, "a > b", 0, 3, 0));
+    T_OK(t_add_path(j, "b > a > b", 0, 1, 0));
+    T_OK(t_add_path(j, "c", 0, 0, 0));
     for (int no_null = 0; no_null <= 1; no_null++) {
         RUN_OK(j, 2, no_null, &cr);
         T_CREDIT(j, &cr, "a", 0, 0, 0);
@@ -520,7 +464,7 @@ TEST(zero_totals)
         ut_credits_release(&cr);
     }
     /* value without conversions cannot follow the chain: it is split evenly */
-    T_OK(add_path(j, "c > a", 0, 0, 8));
+    T_OK(t_add_path(j, "c > a", 0, 0, 8));
     RUN_OK(j, 1, 0, &cr);
     T_CREDIT(j, &cr, "c", 0, 4, 1e-15);
     T_CREDIT(j, &cr, "a", 0, 4, 1e-15);
@@ -535,9 +479,9 @@ TEST(value_fallback)
     struct ut_credits cr = {0};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "a > b", 3, 1, 0));
-    T_OK(add_path(j, "a", 1, 1, 0));
-    T_OK(add_path(j, "c", 0, 1, 12));
+    T_OK(t_add_path(j, "a > b", 3, 1, 0));
+    T_OK(t_add_path(j, "a", 1, 1, 0));
+    T_OK(t_add_path(j, "c", 0, 1, 12));
     RUN_OK(j, 1, 0, &cr);
     T_NEAR(credit_of(j, &cr, "a", 1) / 12, credit_of(j, &cr, "a", 0) / 4, 1e-14);
     T_NEAR(credit_of(j, &cr, "c", 1), 0, 1e-14);
@@ -551,9 +495,9 @@ TEST(one_channel)
     struct ut_credits cr = {0};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "x > x > x", 2, 1, 7));
-    T_OK(add_path(j, "x", 1, 4, 3));
-    T_OK(add_path(j, "", 5, 0, 50)); /* no touches: "(none)" */
+    T_OK(t_add_path(j, "x > x > x", 2, 1, 7));
+    T_OK(t_add_path(j, "x", 1, 4, 3));
+    T_OK(t_add_path(j, "", 5, 0, 50)); /* no touches: "(none)" */
     for (unsigned order = 1; order <= 4; order++) {
         RUN_OK(j, order, order % 2 == 0, &cr);
         T_CREDIT(j, &cr, "x", 3, 10, 1e-14);
@@ -571,13 +515,13 @@ TEST(no_null_ignores_nulls)
 
     T_OK(ut_journeys_new(&a));
     T_OK(ut_journeys_new(&b));
-    T_OK(add_path(a, "a > b > c", 2, 0, 20));
-    T_OK(add_path(a, "b > c", 1, 0, 4));
-    T_OK(add_path(a, "c > a", 1, 0, 1));
-    T_OK(add_path(b, "a > b > c", 2, 7, 20));
-    T_OK(add_path(b, "b > c", 1, 1, 4));
-    T_OK(add_path(b, "c > a", 1, 0, 1));
-    T_OK(add_path(b, "a > c > b", 0, 9, 0));
+    T_OK(t_add_path(a, "a > b > c", 2, 0, 20));
+    T_OK(t_add_path(a, "b > c", 1, 0, 4));
+    T_OK(t_add_path(a, "c > a", 1, 0, 1));
+    T_OK(t_add_path(b, "a > b > c", 2, 7, 20));
+    T_OK(t_add_path(b, "b > c", 1, 1, 4));
+    T_OK(t_add_path(b, "c > a", 1, 0, 1));
+    T_OK(t_add_path(b, "a > c > b", 0, 9, 0));
     for (unsigned order = 1; order <= 3; order++) {
         T_OK(run(a, order, 1, &ca));
         T_OK(run(b, order, 1, &cb));
@@ -618,11 +562,11 @@ TEST(empty_journeys_and_options)
     struct ut_credits cr = {0};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "", 2, 1, 3));
+    T_OK(t_add_path(j, "", 2, 1, 3));
     RUN_OK(j, 1, 0, &cr);
     T_CREDIT(j, &cr, UT_CHANNEL_NONE, 2, 3, 0);
     ut_credits_release(&cr);
-    T_OK(add_path(j, "a > b", 1, 0, 1));
+    T_OK(t_add_path(j, "a > b", 1, 0, 1));
     RUN_OK(j, 3, 0, &cr);
     T_CREDIT(j, &cr, UT_CHANNEL_NONE, 2, 3, 0);
     T_CREDIT(j, &cr, "a", 0.5, 0.5, 1e-15);
@@ -939,8 +883,8 @@ TEST(oom_every_allocation)
     struct ut_journeys *j = NULL;
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "a > b > a > c", 2, 1, 20));
-    T_OK(add_path(j, "b > c", 0, 3, 0));
+    T_OK(t_add_path(j, "a > b > a > c", 2, 1, 20));
+    T_OK(t_add_path(j, "b > c", 0, 3, 0));
     T_OK(add_random(j, 3, 400, 9, 6)); /* order 3 gives > 128 states: the iterative path */
     oom_sweep(j, 1, 0);
     oom_sweep(j, 3, 0);

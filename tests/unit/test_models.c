@@ -8,18 +8,15 @@
 #include "util/setup.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "t.h"
+#include "t_journeys.h"
 
-#include "ingest/csv_input.h"
-#include "util/alloc.h"
 #include "utmost/attribution.h"
 
 #define MAX_TOUCHES 256
 #define MAX_ROWS 256
-#define MAX_FIELDS 8
 #define REL_TOL 1e-8
 #define HOUR 3600.0
 
@@ -35,54 +32,10 @@ static double worst_rel;
 
 /* ---- sets --------------------------------------------------------------------------- */
 
-/* Id of channel name in j, or UINT32_MAX. */
-static uint32_t
-channel_id(const struct ut_journeys *j, const char *name)
-{
-    for (uint32_t i = 0; i < ut_journeys_channel_count(j); i++) {
-        if (strcmp(ut_journeys_channel_name(j, i, NULL), name) == 0) {
-            return i;
-        }
-    }
-    return UINT32_MAX;
-}
-
 static int
 intern(struct ut_journeys *j, const char *name, uint32_t *id)
 {
     return ut_journeys_intern(j, name, strlen(name), id);
-}
-
-/* Append "a > b > a" ("" = no touches), untimed, with its totals. */
-static int
-add_path(struct ut_journeys *j, const char *path, double conv, double nulls, double value)
-{
-    struct ut_touch t[MAX_TOUCHES];
-    size_t n = 0;
-
-    while (*path != '\0') {
-        const char *e = strchr(path, '>');
-        const char *a = path, *b = e != NULL ? e : path + strlen(path);
-        int err;
-
-        while (a < b && *a == ' ') {
-            a++;
-        }
-        while (b > a && b[-1] == ' ') {
-            b--;
-        }
-        if (n == MAX_TOUCHES) {
-            return UT_ELIMIT;
-        }
-        memset(&t[n], 0, sizeof(t[n]));
-        err = ut_journeys_intern(j, a, (size_t)(b - a), &t[n].channel);
-        if (err != UT_OK) {
-            return err;
-        }
-        n++;
-        path = e != NULL ? e + 1 : b;
-    }
-    return ut_journeys_add(j, t, n, 0, conv, nulls, value);
 }
 
 /* One touch of a hand-built timed journey. */
@@ -113,162 +66,9 @@ add_timed(struct ut_journeys *j, const struct tt *tt, size_t n, double T, double
     return ut_journeys_add(j, t, n, T, conv, 0, value);
 }
 
-/* Read a peers path file into a new set *out. */
-static int
-load_peers(const char *file, struct ut_journeys **out)
-{
-    struct ut_journeys *j = NULL;
-    size_t len = 0;
-    char *data = t_read_file(t_path(t_peers_dir, file), &len);
-    int err;
-
-    if (data == NULL) {
-        return UT_EIO;
-    }
-    err = ut_journeys_new(&j);
-    if (err == UT_OK) {
-        err = ut_ingest_paths_csv(j, data, len, 0, NULL);
-    }
-    ut_free(data);
-    if (err != UT_OK) {
-        ut_journeys_free(j);
-        return err;
-    }
-    *out = j;
-    return UT_OK;
-}
-
 /* ---- golden files ------------------------------------------------------------------- */
 
-/* One row of expected/<dataset>/<file>.csv; value is NaN when the file has none. */
-struct exp_row {
-    char model[32];
-    char channel[64];
-    double credit, value;
-};
-
-static struct exp_row rows[MAX_ROWS];
-
-/* Split line (NUL-terminated, modified) at ',' into at most MAX_FIELDS fields. */
-static size_t
-split(char *line, char **f)
-{
-    size_t n = 0;
-
-    f[n++] = line;
-    for (char *p = line; *p != '\0'; p++) {
-        if (*p == ',' && n < MAX_FIELDS) {
-            *p = '\0';
-            f[n++] = p + 1;
-        } else if (*p == '\r') {
-            *p = '\0';
-        }
-    }
-    return n;
-}
-
-static int
-column(char **h, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(h[i], name) == 0) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-/* Cut the next line off *cur (NUL-terminating it in place); NULL at the end. */
-static char *
-next_line(char **cur)
-{
-    char *line = *cur, *nl;
-
-    if (*line == '\0') {
-        return NULL;
-    }
-    nl = strchr(line, '\n');
-    if (nl != NULL) {
-        *nl = '\0';
-        *cur = nl + 1;
-    } else {
-        *cur = line + strlen(line);
-    }
-    return line;
-}
-
-static void
-copy_field(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-
-    n = n < cap - 1 ? n : cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* Parse a golden CSV (header first) into rows; returns the count, 0 on error. */
-static size_t
-parse_expected(char *data)
-{
-    char *h[MAX_FIELDS], *f[MAX_FIELDS], *cur = data;
-    char *line = next_line(&cur);
-    size_t nh, n = 0;
-    int cm, cc, ccr, cv;
-
-    if (line == NULL) {
-        return 0;
-    }
-    nh = split(line, h);
-    cm = column(h, nh, "model");
-    cc = column(h, nh, "channel");
-    ccr = column(h, nh, "credit");
-    cv = column(h, nh, "value_credit");
-    if (cm < 0 || cc < 0 || ccr < 0) {
-        return 0;
-    }
-    for (line = next_line(&cur); line != NULL && n < MAX_ROWS; line = next_line(&cur)) {
-        if (split(line, f) != nh) {
-            continue;
-        }
-        copy_field(rows[n].model, sizeof(rows[n].model), f[cm]);
-        copy_field(rows[n].channel, sizeof(rows[n].channel), f[cc]);
-        rows[n].credit = strtod(f[ccr], NULL);
-        rows[n].value = cv >= 0 ? strtod(f[cv], NULL) : (double)NAN;
-        n++;
-    }
-    return n;
-}
-
-/* Load expected/<dataset>/<file> into rows; returns the count (0: missing). */
-static size_t
-load_expected(const char *dataset, const char *file)
-{
-    char rel[256];
-    char *data;
-    size_t n;
-
-    snprintf(rel, sizeof(rel), "expected/%s/%s", dataset, file);
-    data = t_read_file(t_path(t_peers_dir, rel), NULL);
-    if (data == NULL) {
-        return 0;
-    }
-    n = parse_expected(data);
-    ut_free(data);
-    return n;
-}
-
-/* |got - want| within REL_TOL of want (absolute 1e-9 around zero); tracks the worst. */
-static int
-close_enough(double got, double want)
-{
-    double err = fabs(got - want);
-
-    if (want != 0 && err / fabs(want) > worst_rel) {
-        worst_rel = err / fabs(want);
-    }
-    return err <= REL_TOL * fabs(want) + 1e-9;
-}
+static struct t_exp_row rows[MAX_ROWS];
 
 /* Credits sum to the set's conversions and value (relative 1e-9) and are never negative. */
 static void
@@ -299,13 +99,15 @@ check_golden(const struct ut_journeys *j, const char *model, size_t n, const cha
     T_OK(ut_attribute(j, model, NULL, &c, NULL));
     check_conserved(j, &c);
     for (size_t i = 0; i < n && !t_failed_now; i++) {
-        uint32_t id = channel_id(j, rows[i].channel);
+        uint32_t id = t_channel_id(j, rows[i].channel);
 
         if (strcmp(rows[i].model, gm) != 0) {
             continue;
         }
-        if (id == UINT32_MAX || !close_enough(c.conversions[id], rows[i].credit) ||
-            (!isnan(rows[i].value) && !close_enough(c.value[id], rows[i].value))) {
+        if (id == UINT32_MAX ||
+            !t_close_enough(c.conversions[id], rows[i].credit, REL_TOL, &worst_rel) ||
+            (!isnan(rows[i].value) &&
+             !t_close_enough(c.value[id], rows[i].value, REL_TOL, &worst_rel))) {
             t_fail(__FILE__, __LINE__, "%s %s: got %.12g / %.12g, want %.12g / %.12g", model,
                    rows[i].channel, id != UINT32_MAX ? c.conversions[id] : (double)NAN,
                    id != UINT32_MAX ? c.value[id] : (double)NAN, rows[i].credit, rows[i].value);
@@ -332,16 +134,16 @@ golden(const char *dataset, const char *input)
     static const char *const heur[][2] = {
         {"first", "first_touch"}, {"last", "last_touch"}, {"linear", "linear_touch"}};
     struct ut_journeys *j = NULL;
-    size_t n = load_expected(dataset, "ca_heuristic.csv");
+    size_t n = t_load_expected(dataset, "ca_heuristic.csv", rows, MAX_ROWS);
 
     if (n == 0) {
         SKIP("peers data not found");
     }
-    T_OK(load_peers(input, &j));
+    T_OK(t_load_peers(input, &j));
     for (size_t i = 0; i < UT_ARRAY_LEN(heur) && !t_failed_now; i++) {
         check_golden(j, heur[i][0], n, heur[i][1]);
     }
-    n = load_expected(dataset, "mta_shapley.csv");
+    n = t_load_expected(dataset, "mta_shapley.csv", rows, MAX_ROWS);
     if (!t_failed_now) {
         T_TRUE(n > 0);
         check_golden(j, "shapley", n, "shapley"); /* value: conserved, not in the file */
@@ -391,7 +193,7 @@ expect(const struct ut_journeys *j, const char *model, const struct ut_model_opt
 
     T_OK(ut_attribute(j, model, o, &c, NULL));
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = channel_id(j, w[i].channel);
+        uint32_t id = t_channel_id(j, w[i].channel);
 
         T_TRUE(id != UINT32_MAX);
         T_NEAR(c.conversions[id], w[i].conv, 1e-12);
@@ -412,10 +214,10 @@ position_set(void)
     if (ut_journeys_new(&j) != UT_OK) {
         return NULL;
     }
-    if (add_path(j, "a", 1, 0, 10) != UT_OK || add_path(j, "a > b", 2, 1, 20) != UT_OK ||
-        add_path(j, "a > b > c", 1, 0, 10) != UT_OK ||
-        add_path(j, "a > b > c > d", 1, 0, 100) != UT_OK ||
-        add_path(j, "a > b > a", 1, 0, 10) != UT_OK || add_path(j, "d > c", 0, 4, 0) != UT_OK) {
+    if (t_add_path(j, "a", 1, 0, 10) != UT_OK || t_add_path(j, "a > b", 2, 1, 20) != UT_OK ||
+        t_add_path(j, "a > b > c", 1, 0, 10) != UT_OK ||
+        t_add_path(j, "a > b > c > d", 1, 0, 100) != UT_OK ||
+        t_add_path(j, "a > b > a", 1, 0, 10) != UT_OK || t_add_path(j, "d > c", 0, 4, 0) != UT_OK) {
         ut_journeys_free(j);
         return NULL;
     }
@@ -552,7 +354,7 @@ TEST(none_credit_every_model)
     T_OK(add_timed(j, t, UT_ARRAY_LEN(t), 30, 1, 5));
     T_OK(ut_journeys_add(j, NULL, 0, 30, 2, 1, 7));
     T_OK(ut_journeys_add(j, NULL, 0, 40, 0, 3, 0));
-    none = channel_id(j, UT_CHANNEL_NONE);
+    none = t_channel_id(j, UT_CHANNEL_NONE);
     T_TRUE(none != UINT32_MAX);
     for (size_t i = 0; i < ut_model_count() && !t_failed_now; i++) {
         const struct ut_model_info *m = ut_model_at(i);
@@ -578,7 +380,7 @@ TEST(conservation_every_dataset)
     for (size_t d = 0; d < UT_ARRAY_LEN(datasets) && !t_failed_now; d++) {
         struct ut_journeys *j = NULL;
 
-        if (load_peers(datasets[d][1], &j) == UT_EIO) {
+        if (t_load_peers(datasets[d][1], &j) == UT_EIO) {
             SKIP("peers data not found");
         }
         T_NOTNULL(j);
@@ -602,14 +404,6 @@ TEST(conservation_every_dataset)
     }
 }
 
-/* Deterministic pseudo-random numbers (64-bit LCG, high bits). */
-static uint32_t
-lcg(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(*s >> 33);
-}
-
 /* Every covered model, timed ones included, conserves on random timed journeys. */
 TEST(conservation_random_timed)
 {
@@ -621,15 +415,15 @@ TEST(conservation_random_timed)
     ut_journeys_set_timed(j, 1);
     for (size_t i = 0; i < 2000; i++) {
         struct tt t[12];
-        size_t n = lcg(&seed) % 12;
-        double conv = lcg(&seed) % 3;
+        size_t n = t_lcg(&seed) % 12;
+        double conv = t_lcg(&seed) % 3;
 
         for (size_t k = 0; k < n; k++) {
-            t[k].channel = names[lcg(&seed) % UT_ARRAY_LEN(names)];
+            t[k].channel = names[t_lcg(&seed) % UT_ARRAY_LEN(names)];
             t[k].flags = strcmp(t[k].channel, "direct") == 0 ? UT_TOUCH_DIRECT : 0;
-            t[k].time = 1.7e9 + (double)(k * 86400 + lcg(&seed) % 86400);
+            t[k].time = 1.7e9 + (double)(k * 86400 + t_lcg(&seed) % 86400);
         }
-        T_OK(add_timed(j, t, n, 1.7e9 + 13 * 86400.0, conv, conv * (lcg(&seed) % 500)));
+        T_OK(add_timed(j, t, n, 1.7e9 + 13 * 86400.0, conv, conv * (t_lcg(&seed) % 500)));
     }
     for (size_t i = 0; i < ut_model_count() && !t_failed_now; i++) {
         struct ut_credits c = {0, NULL, NULL};
@@ -652,7 +446,7 @@ TEST(timed_models_refuse_untimed_sets)
     struct ut_credits c = {0, NULL, NULL};
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "a > b", 1, 0, 1));
+    T_OK(t_add_path(j, "a > b", 1, 0, 1));
     T_TRUE((ut_model_find("time_decay")->flags & UT_MODEL_TIMED) != 0);
     T_TRUE((ut_model_find("last_non_direct")->flags & UT_MODEL_TIMED) != 0);
     T_ERR(ut_attribute(j, "time_decay", NULL, &c, NULL), UT_EINVAL);
@@ -696,7 +490,7 @@ TEST(bad_options)
     struct ut_journeys *j = NULL;
 
     T_OK(ut_journeys_new(&j));
-    T_OK(add_path(j, "a > b", 1, 0, 1));
+    T_OK(t_add_path(j, "a > b", 1, 0, 1));
     for (size_t i = 0; i < UT_ARRAY_LEN(cases) && !t_failed_now; i++) {
         struct ut_model_opts o = UT_MODEL_OPTS_INIT;
         struct ut_credits c = {0, NULL, NULL};

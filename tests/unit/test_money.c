@@ -120,10 +120,12 @@ TEST(shortest_digits)
     T_EQ_I64(e, -1);
     T_EQ_I64(neg, 0);
     n = ut__money_shortest(-123.45, d, &neg, &e);
+    T_EQ_I64(n, 5);
     T_EQ_STR(d, "12345");
     T_EQ_I64(e, 2);
     T_EQ_I64(neg, 1);
     n = ut__money_shortest(5e-324, d, &neg, &e);
+    T_EQ_I64(n, 1);
     T_EQ_STR(d, "5");
     T_EQ_I64(e, -324);
     n = ut__money_shortest(1.7976931348623157e308, d, &neg, &e);
@@ -131,6 +133,7 @@ TEST(shortest_digits)
     T_EQ_STR(d, "17976931348623157");
     T_EQ_I64(e, 308);
     n = ut__money_shortest(0.0, d, &neg, &e);
+    T_EQ_I64(n, 1);
     T_EQ_STR(d, "0");
     T_EQ_I64(e, 0);
     n = ut__money_shortest(0.30000000000000004, d, &neg, &e);

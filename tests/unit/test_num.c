@@ -160,23 +160,12 @@ TEST(double_view_without_nul)
     T_TRUE(same_bits(v, 1e23));
 }
 
-/* Deterministic generator (splitmix64). */
-static uint64_t
-rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* A random decimal of a shape the fast or the slow path takes. */
 static size_t
 random_decimal(uint64_t *seed, char *buf, size_t cap)
 {
-    size_t n = 0, ndig = 1 + rng_next(seed) % 25, dot = rng_next(seed) % (ndig + 2);
-    uint64_t r = rng_next(seed);
+    size_t n = 0, ndig = 1 + t_splitmix64(seed) % 25, dot = t_splitmix64(seed) % (ndig + 2);
+    uint64_t r = t_splitmix64(seed);
 
     if (r & 1) {
         buf[n++] = '-';
@@ -185,14 +174,14 @@ random_decimal(uint64_t *seed, char *buf, size_t cap)
         if (i == dot) {
             buf[n++] = '.';
         }
-        buf[n++] = (char)('0' + rng_next(seed) % 10);
+        buf[n++] = (char)('0' + t_splitmix64(seed) % 10);
     }
     if ((r >> 1) % 3 == 0) {
-        int e = (int)(rng_next(seed) % 80) - 40;
+        int e = (int)(t_splitmix64(seed) % 80) - 40;
 
         n += (size_t)snprintf(buf + n, cap - n, "e%d", e);
     } else if ((r >> 1) % 3 == 1) {
-        int e = (int)(rng_next(seed) % 640) - 330;
+        int e = (int)(t_splitmix64(seed) % 640) - 330;
 
         n += (size_t)snprintf(buf + n, cap - n, "E%+d", e);
     }

@@ -33,7 +33,7 @@ J(const char *s)
     size_t i;
 
     for (i = 0; s[i] != '\0' && i + 1 < sizeof(bufs[0]); i++) {
-        b[i] = s[i] == '\'' ? '"' : s[i];
+        b[i] = (char)(s[i] == '\'' ? '"' : s[i]);
     }
     b[i] = '\0';
     return b;
