@@ -35,12 +35,13 @@
 
 /* ---- statements ------------------------------------------------------------------ */
 
-/* The columns of a link read (sq_link_read), with its human and bot click counts. */
+/*
+ * The columns of a link read (sq_link_read), with its human and bot click
+ * counts (kept on the row by a trigger, migration 0002).
+ */
 #define SQ_LINK_COLS                                                                               \
     "l.id, l.workspace_id, l.slug, l.destination, l.utm_source, l.utm_medium, l.utm_campaign, "    \
-    "l.utm_content, l.utm_term, l.partner, l.created_at, "                                         \
-    "(SELECT count(*) FROM clicks c WHERE c.link_id = l.id AND c.is_bot = 0), "                    \
-    "(SELECT count(*) FROM clicks c WHERE c.link_id = l.id AND c.is_bot = 1) "
+    "l.utm_content, l.utm_term, l.partner, l.created_at, l.click_count, l.bot_click_count "
 
 /*
  * Every statement the adapter runs, in both files (ids in store_sqlite.h),
