@@ -49,6 +49,7 @@ struct attr_run {
     const struct ut_journeys *j;
     const struct ut_model_opts *opts;
     const char *names[ATTR_MAX_MODELS];
+    size_t order[ATTR_MAX_MODELS]; /* the order the models start in: slowest first */
     struct ut_credits credits[ATTR_MAX_MODELS];
     int errs[ATTR_MAX_MODELS];
     struct ut_diag diags[ATTR_MAX_MODELS];
@@ -518,6 +519,38 @@ load_data(struct ut_journeys *j, const struct attr_args *a)
 
 /* ---- running the models ----------------------------------------------------------- */
 
+/*
+ * Rough cost rank of a model (higher runs first): starting the slowest models
+ * first keeps both cores busy to the end instead of leaving one model alone.
+ */
+static int
+model_cost(const char *name)
+{
+    static const char *const slow[] = {"time_decay", "shapley", "markov", "fractribution"};
+
+    for (size_t i = 0; i < UT_ARRAY_LEN(slow); i++) {
+        if (strcmp(name, slow[i]) == 0) {
+            return (int)i + 1;
+        }
+    }
+    return 0;
+}
+
+/* run->order: model indices by falling cost, ties in the order given (a stable insertion sort). */
+static void
+schedule_models(struct attr_run *run)
+{
+    for (size_t i = 0; i < run->n; i++) {
+        size_t k = i;
+
+        while (k > 0 && model_cost(run->names[run->order[k - 1]]) < model_cost(run->names[i])) {
+            run->order[k] = run->order[k - 1];
+            k--;
+        }
+        run->order[k] = i;
+    }
+}
+
 static void *
 attr_worker(void *arg)
 {
@@ -525,8 +558,10 @@ attr_worker(void *arg)
     size_t i;
 
     while ((i = atomic_fetch_add(&run->next, 1)) < run->n) {
-        run->errs[i] = ut_attribute(run->j, run->names[i], run->opts, &run->credits[i],
-                                    &run->diags[i]);
+        size_t m = run->order[i];
+
+        run->errs[m] = ut_attribute(run->j, run->names[m], run->opts, &run->credits[m],
+                                    &run->diags[m]);
     }
     return NULL;
 }
@@ -548,6 +583,7 @@ run_models(struct attr_run *run)
     if (nthreads > run->n) {
         nthreads = run->n;
     }
+    schedule_models(run);
     atomic_store(&run->next, 0);
     for (size_t t = 1; t < nthreads; t++) {
         if (pthread_create(&threads[started], NULL, attr_worker, run) != 0) {

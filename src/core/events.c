@@ -1,9 +1,11 @@
 /*
  * core/events.c - journeys from touch and conversion events (the spec is the
  * comment of ut_journeys_add_events in utmost/attribution.h). Touches are
- * counting-sorted by person into one flat array of struct ut_touch, each
- * person's run is stably sorted by time, and every journey is then a
- * contiguous slice found by binary search. Pure: no I/O, no clock.
+ * counting-sorted by person straight into the set's touch array, each
+ * person's run is stably sorted by time, and every journey is then a window
+ * of its person's run found by binary search: a range of that array, never a
+ * copy (a person converting k times would otherwise be stored k + 1 times).
+ * Pure: no I/O, no clock.
  */
 #include "util/setup.h"
 
@@ -11,6 +13,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/alloc.h"
 #include "util/diag.h"
@@ -24,7 +27,8 @@
 struct ev_state {
     size_t npersons;
     uint32_t *start;      /* npersons + 1: person p's touches are pt[start[p] .. start[p + 1]) */
-    struct ut_touch *pt;  /* touches grouped by person, each group sorted by (time, input) */
+    struct ut_touch *pt;  /* in j->touches: grouped by person, each sorted by (time, input) */
+    size_t base;          /* index of pt[0] in j->touches */
     double *last_conv;    /* per person: time of the last conversion, -inf if none */
     struct ut_touch *tmp; /* merge scratch, as long as the longest group */
     size_t tmp_cap;
@@ -161,24 +165,48 @@ sort_group(struct ev_state *st, struct ut_touch *a, size_t n)
 }
 
 /*
+ * Journeys are windows scattered over the touch array, so every model pass
+ * over them jumps around it: ask for huge pages (Linux THP in "madvise" mode)
+ * to keep those jumps from missing the TLB as well as the cache. A hint only.
+ */
+static void
+advise_huge(void *p, size_t len)
+{
+#if defined(MADV_HUGEPAGE)
+    const size_t huge = (size_t)2 << 20;
+    size_t head = (huge - (size_t)((uintptr_t)p % huge)) % huge; /* up to the first boundary */
+
+    if (len > head && (len - head) / huge != 0) {
+        (void)madvise((char *)p + head, (len - head) / huge * huge, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
+/*
  * Group touches by person (counting sort keeps input order), then sort each
  * group. Both passes over the input hit random persons, so the counters and
  * destinations of touch i + PF_DIST are prefetched while touch i is placed.
  */
 static int
-group_touches(struct ev_state *st, const struct ut_event_touch *touches, size_t ntouches)
+group_touches(struct ut_journeys *j, struct ev_state *st, const struct ut_event_touch *touches,
+              size_t ntouches)
 {
     uint32_t *fill;
-    size_t np = st->npersons, bytes;
-    int err = UT_OK;
+    size_t np = st->npersons;
+    int err;
 
-    if (ut_size_mul(ntouches, sizeof(*st->pt), &bytes) != 0) {
-        return UT_ENOMEM;
+    err = ut__journeys_append_touches(j, ntouches, &st->base);
+    if (err != UT_OK) {
+        return err;
     }
+    st->pt = j->touches + st->base;
+    advise_huge(st->pt, ntouches * sizeof(*st->pt));
     st->start = ut_calloc(np + 1, sizeof(*st->start));
-    st->pt = ut_malloc(bytes);
     fill = ut_malloc((np + 1) * sizeof(*fill));
-    if (st->start == NULL || st->pt == NULL || fill == NULL) {
+    if (st->start == NULL || fill == NULL) {
         ut_free(fill);
         return UT_ENOMEM;
     }
@@ -251,7 +279,7 @@ add_conversions(struct ut_journeys *j, struct ev_state *st, const struct ut_even
         b = st->start[cv->person + 1];
         size_t lo = bound(st->pt, a, b, cv->time - lookback, 0);
         size_t hi = bound(st->pt, lo, b, cv->time, 1);
-        int err = ut_journeys_add(j, st->pt + lo, hi - lo, cv->time, 1.0, 0.0, cv->value);
+        int err = ut__journeys_add_range(j, st->base + lo, hi - lo, cv->time, 1.0, 0.0, cv->value);
 
         if (err != UT_OK) {
             return err;
@@ -280,7 +308,7 @@ add_nulls(struct ut_journeys *j, struct ev_state *st, double lookback)
         if (lo == b) {
             continue;
         }
-        err = ut_journeys_add(j, st->pt + lo, b - lo, last, 0.0, 1.0, 0.0);
+        err = ut__journeys_add_range(j, st->base + lo, b - lo, last, 0.0, 1.0, 0.0);
         if (err != UT_OK) {
             return err;
         }
@@ -301,7 +329,7 @@ ut_journeys_add_events(struct ut_journeys *j, const struct ut_event_touch *touch
     if (err != UT_OK) {
         return err;
     }
-    err = group_touches(&st, touches, ntouches);
+    err = group_touches(j, &st, touches, ntouches);
     if (err != UT_OK) {
         goto out;
     }
@@ -322,7 +350,6 @@ ut_journeys_add_events(struct ut_journeys *j, const struct ut_event_touch *touch
     }
 out:
     ut_free(st.start);
-    ut_free(st.pt);
     ut_free(st.last_conv);
     ut_free(st.tmp);
     return err;

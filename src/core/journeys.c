@@ -71,55 +71,42 @@ ut_journeys_channel_name(const struct ut_journeys *j, uint32_t id, size_t *len)
     return ut_strtab_get(&j->channels, id, len);
 }
 
-int
-ut_journeys_add(struct ut_journeys *j, const struct ut_touch *touches, size_t n, double time,
-                double conversions, double nulls, double value)
+/* Check the numbers of a journey of n touches; intern "(none)" when it will need it. */
+static int
+journey_check(struct ut_journeys *j, size_t n, double time, double conversions, double nulls,
+              double value)
 {
-    struct ut__journey *jr;
-    size_t need;
-    int err;
+    uint32_t id;
 
     if (!isfinite(conversions) || !isfinite(nulls) || !isfinite(value) || conversions < 0 ||
         nulls < 0 || !isfinite(time) || n > UINT32_MAX) {
         return UT_EINVAL;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (touches[i].channel >= j->channels.count || !isfinite(touches[i].time)) {
-            return UT_EINVAL;
-        }
+    /* Intern "(none)" now so the credit of an empty journey has a slot in every model. */
+    if (n == 0 && (conversions != 0 || value != 0)) {
+        return ut_journeys_intern(j, UT_CHANNEL_NONE, sizeof(UT_CHANNEL_NONE) - 1, &id);
     }
-    if (n == 0) {
-        uint32_t id;
+    return UT_OK;
+}
 
-        /* Intern "(none)" now so its credit has a slot in every model. */
-        if (conversions != 0 || value != 0) {
-            err = ut_journeys_intern(j, UT_CHANNEL_NONE, sizeof(UT_CHANNEL_NONE) - 1, &id);
-            if (err != UT_OK) {
-                return err;
-            }
-        }
-    }
-    if (ut_size_add(j->ntouches, n, &need) != 0) {
-        return UT_ENOMEM;
-    }
-    err = ut_grow((void **)&j->touches, &j->touches_cap, need, sizeof(*j->touches));
-    if (err == UT_OK) {
-        err = ut_grow((void **)&j->js, &j->js_cap, j->njs + 1, sizeof(*j->js));
-    }
+/* Append the record of a checked journey over touches[first .. first + n). */
+static int
+journey_push(struct ut_journeys *j, size_t first, size_t n, double time, double conversions,
+             double nulls, double value)
+{
+    struct ut__journey *jr;
+    int err = ut_grow((void **)&j->js, &j->js_cap, j->njs + 1, sizeof(*j->js));
+
     if (err != UT_OK) {
         return err;
     }
-    if (n != 0) {
-        memcpy(j->touches + j->ntouches, touches, n * sizeof(*touches));
-    }
     jr = &j->js[j->njs++];
-    jr->first = j->ntouches;
+    jr->first = first;
     jr->len = (uint32_t)n;
     jr->time = time;
     jr->conv = conversions;
     jr->nulls = nulls;
     jr->value = value;
-    j->ntouches += n;
     j->total_conv += conversions;
     j->total_nulls += nulls;
     j->total_value += value;
@@ -128,6 +115,91 @@ ut_journeys_add(struct ut_journeys *j, const struct ut_touch *touches, size_t n,
         j->empty_value += value;
     }
     return UT_OK;
+}
+
+int
+ut__journeys_append_touches(struct ut_journeys *j, size_t n, size_t *first)
+{
+    size_t need;
+    int err;
+
+    if (ut_size_add(j->ntouches, n, &need) != 0) {
+        return UT_ENOMEM;
+    }
+    err = ut_grow((void **)&j->touches, &j->touches_cap, need, sizeof(*j->touches));
+    if (err != UT_OK) {
+        return err;
+    }
+    *first = j->ntouches;
+    j->ntouches = need;
+    return UT_OK;
+}
+
+int
+ut__journeys_add_range(struct ut_journeys *j, size_t first, size_t n, double time,
+                       double conversions, double nulls, double value)
+{
+    int err = journey_check(j, n, time, conversions, nulls, value);
+
+    if (err != UT_OK) {
+        return err;
+    }
+    assert(first <= j->ntouches && n <= j->ntouches - first);
+    return journey_push(j, first, n, time, conversions, nulls, value);
+}
+
+int
+ut_journeys_add(struct ut_journeys *j, const struct ut_touch *touches, size_t n, double time,
+                double conversions, double nulls, double value)
+{
+    size_t first = j->ntouches;
+    int err;
+
+    for (size_t i = 0; i < n; i++) {
+        if (touches[i].channel >= j->channels.count || !isfinite(touches[i].time)) {
+            return UT_EINVAL;
+        }
+    }
+    err = journey_check(j, n, time, conversions, nulls, value);
+    if (err == UT_OK && n != 0) {
+        err = ut__journeys_append_touches(j, n, &first);
+    }
+    if (err == UT_OK) {
+        err = journey_push(j, first, n, time, conversions, nulls, value);
+    }
+    if (err != UT_OK) {
+        j->ntouches = first; /* drop the touches of a journey that was not added */
+        return err;
+    }
+    if (n != 0) {
+        memcpy(j->touches + first, touches, n * sizeof(*touches));
+    }
+    return UT_OK;
+}
+
+void
+ut__journeys_get_mark(const struct ut_journeys *j, struct ut__journeys_mark *m)
+{
+    m->ntouches = j->ntouches;
+    m->njs = j->njs;
+    m->total_conv = j->total_conv;
+    m->total_nulls = j->total_nulls;
+    m->total_value = j->total_value;
+    m->empty_conv = j->empty_conv;
+    m->empty_value = j->empty_value;
+}
+
+void
+ut__journeys_rewind(struct ut_journeys *j, const struct ut__journeys_mark *m)
+{
+    assert(m->ntouches <= j->ntouches && m->njs <= j->njs);
+    j->ntouches = m->ntouches;
+    j->njs = m->njs;
+    j->total_conv = m->total_conv;
+    j->total_nulls = m->total_nulls;
+    j->total_value = m->total_value;
+    j->empty_conv = m->empty_conv;
+    j->empty_value = m->empty_value;
 }
 
 void

@@ -6,7 +6,14 @@
  * position j)); shares are normalised, all zero falls back to last touch.
  * Distinct paths live in an open-addressing table over an arena of uint32
  * tokens; deleted-position paths are hashed from prefix hashes and compared in
- * place, never built. Pure: no I/O, no state kept between calls.
+ * place, never built. Long event-level paths make tens of millions of such
+ * lookups that almost all miss, so a Bloom filter over the stored paths, small
+ * enough to stay in cache, answers most of them and the rest are prefetched as
+ * a batch per path; slots carry 32 bits of hash so a probe rarely leaves the
+ * slot array. Aggregation works in batches of journeys whose slots and tokens
+ * are prefetched before they are looked up, in journey order (sums are added
+ * in the same order as one journey at a time). Pure: no I/O, no state kept
+ * between calls.
  */
 #include "util/setup.h"
 
@@ -24,39 +31,58 @@
 #define FR_TOK_SEED 0x632be59bd9b4e019ULL
 #define FR_LEN_MIX 0xd6e8feb86659fd93ULL
 #define FR_MIN_SLOTS 1024u
-#define FR_SMALL 4u /* frequency: counts up to this find their token by direct index */
+#define FR_SMALL 4u      /* frequency: counts up to this find their token by direct index */
+#define FR_BLOOM_BITS 8u /* Bloom filter bits per distinct path (rounded up to a power of two) */
+#define FR_BLOOM_MUL 0x9e6c63d0676a9a99ULL /* mixes the polynomial hash for the filter */
+#define FR_BLOOM_MAX_LG 20u                /* at most 2^20 filter words (8 MiB) */
+#define FR_BATCH 16u /* journeys transformed and hashed before their paths are looked up */
 
 /* One distinct transformed path and what the journeys along it carry. */
 struct fr_path {
     uint64_t hash; /* fr_finish() of the token sequence */
+    uint64_t raw;  /* the polynomial hash before fr_finish() (keys the Bloom filter) */
     size_t off;    /* first token in the arena */
     uint32_t len;  /* tokens */
     double conv, nulls, value;
 };
 
 struct fr_table {
-    uint32_t *slots; /* path index + 1, 0 = empty; load kept <= 1/2 */
-    size_t mask;     /* slots - 1 (power of two) */
+    uint64_t *slots;      /* hash >> 32 << 32 | path index + 1, 0 = empty; load kept <= 1/2 */
+    size_t mask;          /* slots - 1 (power of two) */
+    uint64_t *bloom;      /* credit phase: two bits per path, see fr_bloom_build() */
+    unsigned bloom_shift; /* 64 - log2(filter words) */
     struct fr_path *paths;
     size_t npaths, paths_cap;
     uint32_t *arena; /* tokens of every path, back to back */
     size_t arena_len, arena_cap;
 };
 
+/* A journey of the current batch: its transformed path is bseq[off .. off + n), hash h. */
+struct fr_pending {
+    const struct ut__journey *jr;
+    size_t off;
+    uint32_t n;
+    uint64_t h, raw; /* fr_finish()ed and polynomial hashes */
+};
+
 struct fr_ctx {
     const struct ut_journeys *j;
     enum ut_transform tf;
     struct fr_table tab;
-    uint32_t *seq;          /* transformed tokens of the current journey */
+    uint32_t *bseq; /* transformed tokens of the journeys of the current batch */
+    size_t bseq_cap;
     size_t *stamp;          /* per channel: journey index + 1 that last saw it */
     uint32_t *count;        /* per channel: its touches in the current journey */
     struct ut_u64map pairs; /* frequency: channel << 32 | count -> token, counts > FR_SMALL */
     uint32_t *small;    /* frequency: token + 1 of (ch, n <= FR_SMALL) at ch * FR_SMALL + n - 1 */
     uint32_t *tok_chan; /* frequency: token -> channel */
     size_t ntok, tok_cap;
-    uint64_t *pre; /* prefix hashes of the path being credited (max length + 1) */
-    uint64_t *pw;  /* FR_BASE^k for k = 0 .. max length */
-    double *share; /* marginal contribution per position */
+    uint64_t *pre;   /* prefix hashes of the path being credited (max length + 1) */
+    uint64_t *pw;    /* FR_BASE^k for k = 0 .. max length */
+    uint64_t *hk;    /* hash of the path being credited without position k */
+    uint32_t *probe; /* positions whose deletion may be in the table */
+    double *qprob;   /* p(path without position k), 0 when no journey has it */
+    double *share;   /* marginal contribution per position */
 };
 
 static inline uint64_t
@@ -81,10 +107,23 @@ fr_prob(const struct fr_path *p)
 
 /* ---- the path table ------------------------------------------------------------ */
 
+static inline uint64_t
+fr_slot(uint64_t h, size_t idx)
+{
+    return (h >> 32 << 32) | (uint64_t)(idx + 1);
+}
+
+static inline int
+fr_slot_tag_eq(uint64_t slot, uint64_t h)
+{
+    return (slot >> 32) == (h >> 32);
+}
+
 static void
 fr_table_release(struct fr_table *t)
 {
     ut_free(t->slots);
+    ut_free(t->bloom);
     ut_free(t->paths);
     ut_free(t->arena);
     memset(t, 0, sizeof(*t));
@@ -95,7 +134,7 @@ static int
 fr_table_rehash(struct fr_table *t)
 {
     size_t nslots = t->slots != NULL ? (t->mask + 1) * 2 : FR_MIN_SLOTS;
-    uint32_t *slots;
+    uint64_t *slots;
 
     if (nslots == 0 || nslots > SIZE_MAX / sizeof(*slots)) {
         return UT_ENOMEM;
@@ -110,7 +149,7 @@ fr_table_rehash(struct fr_table *t)
         while (slots[s] != 0) {
             s = (s + 1) & (nslots - 1);
         }
-        slots[s] = (uint32_t)(i + 1);
+        slots[s] = fr_slot(t->paths[i].hash, i);
     }
     ut_free(t->slots);
     t->slots = slots;
@@ -145,10 +184,12 @@ fr_table_find(const struct fr_table *t, uint64_t h, const uint32_t *s, uint32_t 
     size_t i = h & t->mask;
 
     while (t->slots[i] != 0) {
-        const struct fr_path *p = &t->paths[t->slots[i] - 1];
+        if (fr_slot_tag_eq(t->slots[i], h)) {
+            const struct fr_path *p = &t->paths[(uint32_t)t->slots[i] - 1];
 
-        if (fr_same(t, p, h, s, len, skip)) {
-            return p;
+            if (fr_same(t, p, h, s, len, skip)) {
+                return p;
+            }
         }
         i = (i + 1) & t->mask;
     }
@@ -157,8 +198,8 @@ fr_table_find(const struct fr_table *t, uint64_t h, const uint32_t *s, uint32_t 
 
 /* Append s[0..len) as a new path with hash h, its sums at zero; slot i is empty. */
 static int
-fr_table_insert(struct fr_table *t, size_t i, uint64_t h, const uint32_t *s, uint32_t len,
-                struct fr_path **out)
+fr_table_insert(struct fr_table *t, size_t i, uint64_t h, uint64_t raw, const uint32_t *s,
+                uint32_t len, struct fr_path **out)
 {
     struct fr_path *p;
     size_t need;
@@ -176,18 +217,19 @@ fr_table_insert(struct fr_table *t, size_t i, uint64_t h, const uint32_t *s, uin
     memcpy(t->arena + t->arena_len, s, (size_t)len * sizeof(*s));
     p = &t->paths[t->npaths++];
     p->hash = h;
+    p->raw = raw;
     p->off = t->arena_len;
     p->len = len;
     p->conv = p->nulls = p->value = 0;
     t->arena_len = need;
-    t->slots[i] = (uint32_t)t->npaths;
+    t->slots[i] = fr_slot(h, t->npaths - 1);
     *out = p;
     return UT_OK;
 }
 
 /* Find s[0..len) (hash h) or add it; *out gets its entry. */
 static int
-fr_table_upsert(struct fr_table *t, uint64_t h, const uint32_t *s, uint32_t len,
+fr_table_upsert(struct fr_table *t, uint64_t h, uint64_t raw, const uint32_t *s, uint32_t len,
                 struct fr_path **out)
 {
     size_t i;
@@ -201,15 +243,68 @@ fr_table_upsert(struct fr_table *t, uint64_t h, const uint32_t *s, uint32_t len,
     }
     i = h & t->mask;
     while (t->slots[i] != 0) {
-        struct fr_path *p = &t->paths[t->slots[i] - 1];
+        if (fr_slot_tag_eq(t->slots[i], h)) {
+            struct fr_path *p = &t->paths[(uint32_t)t->slots[i] - 1];
 
-        if (fr_same(t, p, h, s, len, UINT32_MAX)) {
-            *out = p;
-            return UT_OK;
+            if (fr_same(t, p, h, s, len, UINT32_MAX)) {
+                *out = p;
+                return UT_OK;
+            }
         }
         i = (i + 1) & t->mask;
     }
-    return fr_table_insert(t, i, h, s, len, out);
+    return fr_table_insert(t, i, h, raw, s, len, out);
+}
+
+/*
+ * The Bloom filter over the distinct paths: a word chosen by the top bits of
+ * the mixed polynomial hash (before fr_finish, so a deletion is tested
+ * without finishing its hash) and two bits in it from the middle bits, at
+ * least FR_BLOOM_BITS bits per path: a miss costs one load from a table small
+ * enough to stay in cache, and most deletions miss.
+ */
+static inline uint64_t
+fr_bloom_bits(uint64_t raw, uint64_t *word, unsigned shift)
+{
+    uint64_t w = raw * FR_BLOOM_MUL;
+
+    *word = w >> shift;
+    return ((uint64_t)1 << ((w >> 32) & 63)) | ((uint64_t)1 << ((w >> 38) & 63));
+}
+
+static int
+fr_bloom_build(struct fr_table *t)
+{
+    size_t nwords = 8, want;
+    unsigned lg = 3;
+
+    if (ut_size_mul(t->npaths, FR_BLOOM_BITS, &want) != 0) {
+        return UT_ENOMEM;
+    }
+    while (nwords * 64 < want && lg < FR_BLOOM_MAX_LG) {
+        nwords *= 2;
+        lg++;
+    }
+    t->bloom = ut_calloc(nwords, sizeof(*t->bloom));
+    if (t->bloom == NULL) {
+        return UT_ENOMEM;
+    }
+    t->bloom_shift = 64 - lg;
+    for (size_t i = 0; i < t->npaths; i++) {
+        uint64_t word, bits = fr_bloom_bits(t->paths[i].raw, &word, t->bloom_shift);
+
+        t->bloom[word] |= bits;
+    }
+    return UT_OK;
+}
+
+/* 0 when no stored path has polynomial hash raw; 1 when one may. */
+static inline int
+fr_bloom_may_hold(const struct fr_table *t, uint64_t raw)
+{
+    uint64_t word, bits = fr_bloom_bits(raw, &word, t->bloom_shift);
+
+    return (t->bloom[word] & bits) == bits;
 }
 
 /* ---- setup ------------------------------------------------------------------- */
@@ -219,13 +314,16 @@ fr_ctx_release(struct fr_ctx *c)
 {
     fr_table_release(&c->tab);
     ut_u64map_release(&c->pairs);
-    ut_free(c->seq);
+    ut_free(c->bseq);
     ut_free(c->stamp);
     ut_free(c->count);
     ut_free(c->tok_chan);
     ut_free(c->small);
     ut_free(c->pre);
     ut_free(c->pw);
+    ut_free(c->hk);
+    ut_free(c->probe);
+    ut_free(c->qprob);
     ut_free(c->share);
     memset(c, 0, sizeof(*c));
 }
@@ -243,11 +341,14 @@ fr_ctx_init(struct fr_ctx *c, const struct ut_journeys *j, enum ut_transform tf)
     for (size_t i = 0; i < j->njs; i++) {
         maxlen = j->js[i].len > maxlen ? j->js[i].len : maxlen;
     }
-    c->seq = ut_calloc(maxlen, sizeof(*c->seq));
     c->pre = ut_calloc(maxlen + 1, sizeof(*c->pre));
     c->pw = ut_calloc(maxlen + 1, sizeof(*c->pw));
     c->share = ut_calloc(maxlen, sizeof(*c->share));
-    if (c->seq == NULL || c->pre == NULL || c->pw == NULL || c->share == NULL) {
+    c->hk = ut_calloc(maxlen, sizeof(*c->hk));
+    c->probe = ut_calloc(maxlen, sizeof(*c->probe));
+    c->qprob = ut_calloc(maxlen, sizeof(*c->qprob));
+    if (c->pre == NULL || c->pw == NULL || c->share == NULL || c->hk == NULL || c->probe == NULL ||
+        c->qprob == NULL) {
         return UT_ENOMEM;
     }
     if (tf == UT_TRANSFORM_FIRST || tf == UT_TRANSFORM_FREQUENCY) {
@@ -308,10 +409,10 @@ fr_token(struct fr_ctx *c, uint32_t ch, uint32_t n, uint32_t *tok)
 
 /* Frequency: replace each first-occurrence channel of seq by its (channel, count) token. */
 static int
-fr_tag(struct fr_ctx *c, uint32_t n)
+fr_tag(struct fr_ctx *c, uint32_t *seq, uint32_t n)
 {
     for (uint32_t k = 0; k < n; k++) {
-        int err = fr_token(c, c->seq[k], c->count[c->seq[k]], &c->seq[k]);
+        int err = fr_token(c, seq[k], c->count[seq[k]], &seq[k]);
 
         if (err != UT_OK) {
             return err;
@@ -322,7 +423,7 @@ fr_tag(struct fr_ctx *c, uint32_t n)
 
 /* Keep the first occurrence of each channel of journey ji, counting every touch. */
 static uint32_t
-fr_first(struct fr_ctx *c, size_t ji, const struct ut_touch *t, uint32_t len)
+fr_first(struct fr_ctx *c, size_t ji, const struct ut_touch *t, uint32_t len, uint32_t *seq)
 {
     uint32_t n = 0;
 
@@ -332,16 +433,16 @@ fr_first(struct fr_ctx *c, size_t ji, const struct ut_touch *t, uint32_t len)
         if (c->stamp[ch] != ji + 1) {
             c->stamp[ch] = ji + 1;
             c->count[ch] = 0;
-            c->seq[n++] = ch;
+            seq[n++] = ch;
         }
         c->count[ch]++;
     }
     return n;
 }
 
-/* Write the transformed path of journey ji into c->seq and its length into *n. */
+/* Write the transformed path of journey ji into seq (room for its touches), its length into *n. */
 static int
-fr_transform(struct fr_ctx *c, size_t ji, uint32_t *n)
+fr_transform(struct fr_ctx *c, size_t ji, uint32_t *seq, uint32_t *n)
 {
     const struct ut__journey *jr = &c->j->js[ji];
     const struct ut_touch *t = ut__journey_touches(c->j, jr);
@@ -349,18 +450,18 @@ fr_transform(struct fr_ctx *c, size_t ji, uint32_t *n)
 
     if (c->tf == UT_TRANSFORM_UNIQUE) {
         for (uint32_t k = 0; k < jr->len; k++) {
-            c->seq[len++] = t[k].channel;
+            seq[len++] = t[k].channel;
         }
     } else if (c->tf == UT_TRANSFORM_EXPOSURE) {
         for (uint32_t k = 0; k < jr->len; k++) {
-            if (len == 0 || c->seq[len - 1] != t[k].channel) {
-                c->seq[len++] = t[k].channel;
+            if (len == 0 || seq[len - 1] != t[k].channel) {
+                seq[len++] = t[k].channel;
             }
         }
     } else {
-        len = fr_first(c, ji, t, jr->len);
+        len = fr_first(c, ji, t, jr->len, seq);
         if (c->tf == UT_TRANSFORM_FREQUENCY) {
-            int err = fr_tag(c, len);
+            int err = fr_tag(c, seq, len);
 
             if (err != UT_OK) {
                 return err;
@@ -371,34 +472,101 @@ fr_transform(struct fr_ctx *c, size_t ji, uint32_t *n)
     return UT_OK;
 }
 
-/* Sum every non-empty journey into the entry of its transformed path. */
+/*
+ * Transform and hash the non-empty journeys from *next on, up to FR_BATCH of
+ * them, into pend (*np gets the count), prefetching the slot each will probe.
+ */
 static int
-fr_aggregate(struct fr_ctx *c)
+fr_batch_fill(struct fr_ctx *c, size_t *next, struct fr_pending *pend, size_t *np)
 {
-    for (size_t i = 0; i < c->j->njs; i++) {
-        const struct ut__journey *jr = &c->j->js[i];
-        struct fr_path *p;
-        uint64_t h = 0;
-        uint32_t n;
-        int err;
+    const struct ut_journeys *j = c->j;
+    size_t i = *next, used = 0, n = 0;
+    int err = UT_OK;
 
+    for (; i < j->njs && n < FR_BATCH; i++) {
+        const struct ut__journey *jr = &j->js[i];
+        uint64_t h = 0;
+        uint32_t len = 0;
+
+        ut__journey_prefetch(j, i + UT__JOURNEY_PREFETCH);
         if (jr->len == 0) {
             continue;
         }
-        err = fr_transform(c, i, &n);
+        err = ut_grow((void **)&c->bseq, &c->bseq_cap, used + jr->len, sizeof(*c->bseq));
+        if (err == UT_OK) {
+            err = fr_transform(c, i, c->bseq + used, &len);
+        }
+        if (err != UT_OK) {
+            break;
+        }
+        for (uint32_t k = 0; k < len; k++) {
+            h = h * FR_BASE + fr_tok(c->bseq[used + k]);
+        }
+        pend[n].raw = h;
+        h = fr_finish(h, len);
+        if (c->tab.slots != NULL) {
+            __builtin_prefetch(&c->tab.slots[h & c->tab.mask]);
+        }
+        pend[n].jr = jr;
+        pend[n].off = used;
+        pend[n].n = len;
+        pend[n].h = h;
+        n++;
+        used += len;
+    }
+    *next = i;
+    *np = n;
+    return err;
+}
+
+/*
+ * The slots of the batch were prefetched; where one holds a matching tag,
+ * prefetch the tokens of its path, which the lookup will compare. The
+ * iterations are independent, so their misses overlap.
+ */
+static void
+fr_batch_peek(const struct fr_table *t, const struct fr_pending *pend, size_t np)
+{
+    if (t->slots == NULL) {
+        return;
+    }
+    for (size_t k = 0; k < np; k++) {
+        uint64_t slot = t->slots[pend[k].h & t->mask];
+
+        if (slot != 0 && fr_slot_tag_eq(slot, pend[k].h)) {
+            __builtin_prefetch(t->arena + t->paths[(uint32_t)slot - 1].off);
+        }
+    }
+}
+
+/*
+ * Sum every non-empty journey into the entry of its transformed path, in
+ * journey order; batches let the slot misses of FR_BATCH journeys overlap.
+ */
+static int
+fr_aggregate(struct fr_ctx *c)
+{
+    struct fr_pending pend[FR_BATCH];
+    size_t next = 0, np;
+
+    while (next < c->j->njs) {
+        int err = fr_batch_fill(c, &next, pend, &np);
+
+        fr_batch_peek(&c->tab, pend, np);
+        for (size_t k = 0; k < np && err == UT_OK; k++) {
+            struct fr_path *p;
+
+            err = fr_table_upsert(&c->tab, pend[k].h, pend[k].raw, c->bseq + pend[k].off, pend[k].n,
+                                  &p);
+            if (err == UT_OK) {
+                p->conv += pend[k].jr->conv;
+                p->nulls += pend[k].jr->nulls;
+                p->value += pend[k].jr->value;
+            }
+        }
         if (err != UT_OK) {
             return err;
         }
-        for (uint32_t k = 0; k < n; k++) {
-            h = h * FR_BASE + fr_tok(c->seq[k]);
-        }
-        err = fr_table_upsert(&c->tab, fr_finish(h, n), c->seq, n, &p);
-        if (err != UT_OK) {
-            return err;
-        }
-        p->conv += jr->conv;
-        p->nulls += jr->nulls;
-        p->value += jr->value;
     }
     return UT_OK;
 }
@@ -406,15 +574,17 @@ fr_aggregate(struct fr_ctx *c)
 /* ---- credit ------------------------------------------------------------------- */
 
 /*
- * Marginal contribution of each position of p into c->share; returns their
- * sum, or sets last touch to 1 and returns 1 when all are zero.
+ * Into c->qprob[k], the probability of the stored path equal to p without
+ * position k, or 0 when there is none (as fractribution counts it). The
+ * deletions the Bloom filter lets through (a few percent on long event-level
+ * paths) have their slots prefetched together before they are probed.
  */
-static double
-fr_shares(struct fr_ctx *c, const struct fr_path *p)
+static void
+fr_neighbours(struct fr_ctx *c, const struct fr_path *p)
 {
-    const uint32_t *s = c->tab.arena + p->off;
-    uint32_t len = p->len;
-    double pp = fr_prob(p), sum = 0;
+    const struct fr_table *t = &c->tab;
+    const uint32_t *s = t->arena + p->off;
+    uint32_t len = p->len, nprobe = 0;
 
     c->pre[0] = 0;
     for (uint32_t k = 0; k < len; k++) {
@@ -422,11 +592,42 @@ fr_shares(struct fr_ctx *c, const struct fr_path *p)
     }
     for (uint32_t k = 0; k < len; k++) {
         uint64_t h = c->pre[len] + (c->pre[k] - c->pre[k + 1]) * c->pw[len - 1 - k];
-        const struct fr_path *q = fr_table_find(&c->tab, fr_finish(h, len - 1), s, len, k);
-        double d = pp - (q != NULL ? fr_prob(q) : 0.0);
 
-        c->share[k] = d > 0 ? d : 0.0;
-        sum += c->share[k];
+        c->qprob[k] = 0.0;
+        if (fr_bloom_may_hold(t, h)) {
+            h = fr_finish(h, len - 1);
+            __builtin_prefetch(&t->slots[h & t->mask]);
+            c->hk[k] = h;
+            c->probe[nprobe++] = k;
+        }
+    }
+    for (uint32_t i = 0; i < nprobe; i++) {
+        uint32_t k = c->probe[i];
+        const struct fr_path *q = fr_table_find(t, c->hk[k], s, len, k);
+
+        c->qprob[k] = q != NULL ? fr_prob(q) : 0.0;
+    }
+}
+
+/*
+ * Marginal contribution of each position of p into c->share; returns their
+ * sum, or sets last touch to 1 and returns 1 when all are zero (always the
+ * case when p's own probability is 0: no lookup is needed then).
+ */
+static double
+fr_shares(struct fr_ctx *c, const struct fr_path *p)
+{
+    uint32_t len = p->len;
+    double pp = fr_prob(p), sum = 0;
+
+    if (pp > 0) {
+        fr_neighbours(c, p);
+        for (uint32_t k = 0; k < len; k++) {
+            double d = pp - c->qprob[k];
+
+            c->share[k] = d > 0 ? d : 0.0;
+            sum += c->share[k];
+        }
     }
     if (!(sum > 0)) {
         memset(c->share, 0, (size_t)len * sizeof(*c->share));
@@ -477,6 +678,9 @@ fractribution_attribute(const struct ut_journeys *j, const struct ut_model_opts 
     err = fr_ctx_init(&c, j, o->transform);
     if (err == UT_OK) {
         err = fr_aggregate(&c);
+    }
+    if (err == UT_OK) {
+        err = fr_bloom_build(&c.tab);
     }
     if (err == UT_OK) {
         fr_credit(&c, conv, value);

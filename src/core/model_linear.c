@@ -17,6 +17,7 @@ linear_attribute(const struct ut_journeys *j, const struct ut_model_opts *o, dou
         const struct ut_touch *t = ut__journey_touches(j, jr);
         double c, v;
 
+        ut__journey_prefetch(j, i + UT__JOURNEY_PREFETCH);
         if (jr->len == 0 || (jr->conv == 0 && jr->value == 0)) {
             continue;
         }

@@ -21,6 +21,7 @@ position_attribute(const struct ut_journeys *j, const struct ut_model_opts *o, d
         uint32_t first, last;
         double mid;
 
+        ut__journey_prefetch(j, i + UT__JOURNEY_PREFETCH);
         if (jr->len == 0 || (jr->conv == 0 && jr->value == 0)) {
             continue;
         }

@@ -30,6 +30,7 @@ shapley_attribute(const struct ut_journeys *j, const struct ut_model_opts *o, do
         const struct ut_touch *t = ut__journey_touches(j, jr);
         size_t nd = 0;
 
+        ut__journey_prefetch(j, i + UT__JOURNEY_PREFETCH);
         if (jr->len == 0 || (jr->conv == 0 && jr->value == 0)) {
             continue;
         }

@@ -9,12 +9,15 @@
 #include <math.h>
 
 #include "core/model.h"
+#include "util/alloc.h"
 
 static int
 decay_attribute(const struct ut_journeys *j, const struct ut_model_opts *o, double *conv,
                 double *value, struct ut_diag *diag)
 {
     double hl = o->half_life;
+    double *w = NULL; /* the current journey's weights, before normalising */
+    size_t w_cap = 0;
 
     (void)diag;
     for (size_t i = 0; i < j->njs; i++) {
@@ -22,23 +25,31 @@ decay_attribute(const struct ut_journeys *j, const struct ut_model_opts *o, doub
         const struct ut_touch *t = ut__journey_touches(j, jr);
         double latest, sum = 0;
 
+        ut__journey_prefetch(j, i + UT__JOURNEY_PREFETCH);
         if (jr->len == 0 || (jr->conv == 0 && jr->value == 0)) {
             continue;
+        }
+        if (ut_grow((void **)&w, &w_cap, jr->len, sizeof(*w)) != UT_OK) {
+            ut_free(w);
+            return UT_ENOMEM;
         }
         latest = t[0].time;
         for (uint32_t k = 1; k < jr->len; k++) {
             latest = t[k].time > latest ? t[k].time : latest;
         }
+        /* One exp2 per touch: the weights are kept for the second pass. */
         for (uint32_t k = 0; k < jr->len; k++) {
-            sum += exp2(-(latest - t[k].time) / hl);
+            w[k] = exp2(-(latest - t[k].time) / hl);
+            sum += w[k];
         }
         for (uint32_t k = 0; k < jr->len; k++) {
-            double w = exp2(-(latest - t[k].time) / hl) / sum;
+            double x = w[k] / sum;
 
-            conv[t[k].channel] += jr->conv * w;
-            value[t[k].channel] += jr->value * w;
+            conv[t[k].channel] += jr->conv * x;
+            value[t[k].channel] += jr->value * x;
         }
     }
+    ut_free(w);
     return UT_OK;
 }
 
