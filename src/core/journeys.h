@@ -86,7 +86,9 @@ ut__journey_prefetch(const struct ut_journeys *j, size_t i)
         const char *p = (const char *)(j->touches + j->js[i].first);
         size_t bytes = (size_t)j->js[i].len * sizeof(struct ut_touch);
 
-        bytes = bytes < 64 * UT__JOURNEY_PREFETCH_LINES ? bytes : 64 * UT__JOURNEY_PREFETCH_LINES;
+        if (bytes > 64 * UT__JOURNEY_PREFETCH_LINES) {
+            bytes = 64 * UT__JOURNEY_PREFETCH_LINES;
+        }
         for (size_t off = 0; off < bytes; off += 64) {
             __builtin_prefetch(p + off);
         }
