@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh - the whole test suite, as CI runs it: installs what is
 # missing, builds with -Werror under ASan + UBSan, and runs every ctest test
-# (unit, model golden files, CLI, fuzz corpus replays), then the source checks.
+# (unit, model golden files, CLI, Node end-to-end, fuzz corpus replays), then
+# the static checks (clang-tidy, cppcheck; scripts/lint.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +12,4 @@ if [ -x scripts/checksrc.sh ]; then
 fi
 (cd tests/e2e && npm ci --no-audit --no-fund)
 cmake --workflow --preset ci
+scripts/lint.sh
