@@ -91,6 +91,10 @@ if ! skipped tidy || ! skipped cppcheck; then
             cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug >"$tmp/configure.log" 2>&1
         fi || { cat "$tmp/configure.log" >&2; echo "lint: configure failed" >&2; exit 2; }
     fi
+    # sources generated at build time (embedded migrations and web assets) must exist for the
+    # checkers: build just the libraries that generate them
+    cmake --build "$build" --target ut_store ut_server >"$tmp/generate.log" 2>&1 ||
+        { cat "$tmp/generate.log" >&2; echo "lint: cannot generate sources" >&2; exit 2; }
     db_sources | select_files >"$tmp/sources"
 fi
 
