@@ -13,7 +13,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "util/alloc.h"
 #include "util/diag.h"
@@ -165,27 +164,6 @@ sort_group(struct ev_state *st, struct ut_touch *a, size_t n)
 }
 
 /*
- * Journeys are windows scattered over the touch array, so every model pass
- * over them jumps around it: ask for huge pages (Linux THP in "madvise" mode)
- * to keep those jumps from missing the TLB as well as the cache. A hint only.
- */
-static void
-advise_huge(void *p, size_t len)
-{
-#if defined(MADV_HUGEPAGE)
-    const size_t huge = (size_t)2 << 20;
-    size_t head = (huge - (size_t)((uintptr_t)p % huge)) % huge; /* up to the first boundary */
-
-    if (len > head && (len - head) / huge != 0) {
-        (void)madvise((char *)p + head, (len - head) / huge * huge, MADV_HUGEPAGE);
-    }
-#else
-    (void)p;
-    (void)len;
-#endif
-}
-
-/*
  * Group touches by person (counting sort keeps input order), then sort each
  * group. Both passes over the input hit random persons, so the counters and
  * destinations of touch i + PF_DIST are prefetched while touch i is placed.
@@ -203,7 +181,7 @@ group_touches(struct ut_journeys *j, struct ev_state *st, const struct ut_event_
         return err;
     }
     st->pt = j->touches + st->base;
-    advise_huge(st->pt, ntouches * sizeof(*st->pt));
+    ut_advise_huge(st->pt, ntouches * sizeof(*st->pt));
     st->start = ut_calloc(np + 1, sizeof(*st->start));
     fill = ut_malloc((np + 1) * sizeof(*fill));
     if (st->start == NULL || fill == NULL) {

@@ -14,7 +14,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/journeys.h"
 #include "util/alloc.h"
@@ -771,27 +770,6 @@ pmap_key(struct pmap_slot *e, const char *s, size_t len)
     e->len = (uint32_t)len;
 }
 
-/*
- * The person map is tens of megabytes probed at random: ask for huge pages
- * (Linux THP in "madvise" mode) so that a probe misses the cache but not also
- * the TLB. A hint only, given before the pages are first touched.
- */
-static void
-advise_huge(void *p, size_t len)
-{
-#if defined(MADV_HUGEPAGE)
-    const size_t huge = (size_t)2 << 20;
-    size_t head = (huge - (size_t)((uintptr_t)p % huge)) % huge; /* up to the first boundary */
-
-    if (len > head && (len - head) / huge != 0) {
-        (void)madvise((char *)p + head, (len - head) / huge * huge, MADV_HUGEPAGE);
-    }
-#else
-    (void)p;
-    (void)len;
-#endif
-}
-
 static void
 pmap_place(struct pmap_slot *slots, size_t mask, const struct pmap_slot *e)
 {
@@ -822,7 +800,7 @@ pmap_reserve(struct person_map *m, size_t n)
     if (slots == NULL) {
         return UT_ENOMEM;
     }
-    advise_huge(slots, nslots * sizeof(*slots));
+    ut_advise_huge(slots, nslots * sizeof(*slots));
     if (m->slots != NULL) {
         for (size_t i = 0; i <= m->mask; i++) {
             if (m->slots[i].id1 != 0) {

@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "utmost/common.h"
 
@@ -131,4 +132,20 @@ ut_grow(void **ptr, size_t *cap, size_t need, size_t elem)
     *ptr = p;
     *cap = ncap;
     return UT_OK;
+}
+
+void
+ut_advise_huge(void *p, size_t len)
+{
+#if defined(MADV_HUGEPAGE)
+    const size_t huge = (size_t)2 << 20;
+    size_t head = (huge - (size_t)((uintptr_t)p % huge)) % huge; /* up to the first boundary */
+
+    if (len > head && (len - head) / huge != 0) {
+        (void)madvise((char *)p + head, (len - head) / huge * huge, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)len;
+#endif
 }
