@@ -310,10 +310,8 @@ intern_cached(struct ut_journeys *j, struct ut_strtab *own, struct name_cache *n
  * single pass, which the first part's work is a prefix of.
  */
 
-/* Files with at least this many bytes of rows are read in two parts. */
-#ifndef SPLIT_MIN
-#define SPLIT_MIN ((size_t)2 << 20)
-#endif
+/* Files with at least this many bytes of rows are read in two parts (tests lower it). */
+size_t ut__csv_split_min = (size_t)2 << 20;
 
 /*
  * Where the rows after the header (at pos) can be split in two: just after
@@ -327,7 +325,7 @@ split_point(const char *data, size_t len, size_t pos)
     const char *nl;
     size_t mid;
 
-    if (data == NULL || pos > len || len - pos < SPLIT_MIN) {
+    if (data == NULL || pos > len || len - pos < ut__csv_split_min) {
         return 0;
     }
     mid = pos + (len - pos) / 2;

@@ -60,4 +60,12 @@ int ut_ingest_touches_csv(struct ut_event_input *in, struct ut_journeys *j, cons
 int ut_ingest_conversions_csv(struct ut_event_input *in, const char *data, size_t len, char sep,
                               struct ut_diag *diag);
 
+/*
+ * Inputs with at least this many bytes of rows are decoded in two halves by
+ * two threads (one helper thread per call, so a replaced allocator must be
+ * thread-safe); the result is exactly that of one pass. Default 2 MiB; tests
+ * set it low to exercise the split on small inputs. Not thread-safe to change.
+ */
+extern size_t ut__csv_split_min;
+
 #endif /* UT_INGEST_CSV_INPUT_H */
