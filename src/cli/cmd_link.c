@@ -1,5 +1,5 @@
 /*
- * cli/cmd_link.c - `utmost link create|list`: tracking links in a data
+ * cli/cmd_link.c - `utmost link create|list|delete`: tracking links in a data
  * directory, also while a server runs on it (the redirect reads links from
  * the database on every click). create prints the new link as JSON on
  * stdout, the same object the API answers; errors are one line on stderr
@@ -23,8 +23,9 @@ const struct cli_cmd cli_cmd_link = {
     "utmost link create --workspace W --slug S --to URL [--utm-source S] [--utm-medium M]\n"
     "                        [--utm-campaign C] [--utm-content C] [--utm-term T] [--partner NAME]\n"
     "                        [--data DIR]\n"
-    "       utmost link list --workspace W [--data DIR]",
-    "create and list tracking links",
+    "       utmost link list --workspace W [--data DIR]\n"
+    "       utmost link delete --workspace W --slug S [--data DIR]",
+    "create, list and delete tracking links",
     link_run,
 };
 
@@ -248,6 +249,36 @@ link_list(const struct link_args *a)
     return rc;
 }
 
+/* A deleted link stops redirecting; its clicks stay and its slug is never reused. */
+static int
+link_delete(const struct link_args *a)
+{
+    struct ut_store *s;
+    int64_t ws;
+    int rc, err;
+
+    if (a->workspace == NULL || a->slug == NULL) {
+        return cli_usage_error(&cli_cmd_link, "link delete needs --workspace and --slug");
+    }
+    rc = cli_store_open_rw(a->data, &s);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = resolve_workspace(s, a->workspace, &ws);
+    if (rc == 0) {
+        err = ut_store_ops(s)->link_delete(s, ws, a->slug);
+        if (err == UT_ENOTFOUND) {
+            cli_error("no link '%s' in workspace '%s'", a->slug, a->workspace);
+            rc = EX_DATAERR;
+        } else if (err != UT_OK) {
+            cli_error("cannot delete link: %s", ut_store_ops(s)->errmsg(s));
+            rc = EX_UNAVAILABLE;
+        }
+    }
+    ut_store_ops(s)->close(s);
+    return rc;
+}
+
 static int
 link_run(int argc, char **argv)
 {
@@ -259,8 +290,9 @@ link_run(int argc, char **argv)
         printf("usage: %s\n", cmd->usage);
         return 0;
     }
-    if (argc < 2 || (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "list") != 0)) {
-        return cli_usage_error(cmd, "expected 'create' or 'list'");
+    if (argc < 2 || (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "list") != 0 &&
+                     strcmp(argv[1], "delete") != 0)) {
+        return cli_usage_error(cmd, "expected 'create', 'list' or 'delete'");
     }
     idx = link_parse(argc, argv, &a);
     if (idx < 0) {
@@ -272,6 +304,9 @@ link_run(int argc, char **argv)
     }
     if (idx != argc) {
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[idx]);
+    }
+    if (strcmp(argv[1], "delete") == 0) {
+        return link_delete(&a);
     }
     return strcmp(argv[1], "create") == 0 ? link_create(&a) : link_list(&a);
 }

@@ -50,6 +50,18 @@ check "key revoke" [ $? -eq 0 ]
 ok=0
 for _ in $(seq 50); do [ "$(post '{"batch":[{"type":"track","userId":"u1","event":"x"}]}')" = 401 ] && ok=1 && break; sleep 0.1; done
 check "a revoked key is refused while the server runs" [ $ok -eq 1 ]
+"$UT" link create --data "$data" --workspace shop --slug gone --to https://shop.example/ >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/l/gone")
+check "a new link redirects" [ "$code" = 302 ]
+"$UT" link delete --data "$data" --workspace shop --slug gone
+check "link delete" [ $? -eq 0 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/l/gone")
+check "a deleted link answers 404" [ "$code" = 404 ]
+"$UT" link delete --data "$data" --workspace shop --slug gone 2>/dev/null
+check "deleting it again exits 65" [ $? -eq 65 ]
+"$UT" link create --data "$data" --workspace shop --slug gone --to https://shop.example/ \
+    >/dev/null 2>&1
+check "a deleted slug is never reused" [ $? -eq 65 ]
 kill -TERM $pid
 wait $pid
 check "SIGTERM exits 0" [ $? -eq 0 ]
