@@ -16,6 +16,7 @@
 #include "core/channel.h"
 #include "util/buf.h"
 #include "util/diag.h"
+#include "util/json.h"
 #include "util/url.h"
 #include "utmost/common.h"
 
@@ -84,7 +85,7 @@ chan_field(struct ut_buf *out, const char *key, struct ut_touch_str s)
     if (s.ptr == NULL) {
         ut_buf_addstr(out, "null");
     } else {
-        cli_json_string(out, s.ptr, s.len);
+        ut_json_string(out, s.ptr, s.len);
     }
 }
 
@@ -95,8 +96,8 @@ chan_format(struct ut_buf *out, const struct ut_touch_info *t)
     struct ut_touch_str click_str = {click, click != NULL ? strlen(click) : 0};
 
     ut_buf_addstr(out, "{\"channel\":");
-    cli_json_string(out, ut_channel_group_name(t->channel),
-                    strlen(ut_channel_group_name(t->channel)));
+    ut_json_string(out, ut_channel_group_name(t->channel),
+                   strlen(ut_channel_group_name(t->channel)));
     chan_field(out, "source", t->source);
     chan_field(out, "medium", t->medium);
     chan_field(out, "campaign", t->campaign);

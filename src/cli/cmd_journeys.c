@@ -19,6 +19,7 @@
 #include "cli/format.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/timeparse.h"
 
 #define JRN_OUT_MAX ((size_t)1 << 30)
@@ -119,44 +120,6 @@ find_person(const struct ut_derive *d, const char *id, uint32_t *p)
 
 /* ---- formatting helpers ----------------------------------------------------------------- */
 
-/*
- * Unix seconds as RFC 3339 UTC: whole seconds, or milliseconds when there are
- * any. Times are clamped to 1970..9999 (what the timestamp parser accepts).
- */
-static void
-iso_time(double t, char out[40])
-{
-    double whole, c = t > 0 ? (t < UT_TIME_MAX ? t : UT_TIME_MAX) : 0.0;
-    int64_t secs, ms, days, rem, era, doe, yoe, y, doy, mp, dd, mm;
-
-    whole = floor(c);
-    secs = (int64_t)whole;
-    ms = (int64_t)llround((c - whole) * 1000.0);
-    if (ms == 1000) {
-        secs++;
-        ms = 0;
-    }
-    days = secs / 86400;
-    rem = secs % 86400;
-    /* civil date from days since 1970-01-01 (H. Hinnant's algorithm; days >= 0 here) */
-    era = (days + 719468) / 146097;
-    doe = days + 719468 - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    dd = doy - (153 * mp + 2) / 5 + 1;
-    mm = mp < 10 ? mp + 3 : mp - 9;
-    y = yoe + era * 400 + (mm <= 2);
-    (void)snprintf(out, 40, "%04u-%02u-%02uT%02u:%02u:%02u", (unsigned)(y % 10000),
-                   (unsigned)(mm % 100), (unsigned)(dd % 100), (unsigned)(rem / 3600 % 100),
-                   (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
-    if (ms != 0) {
-        (void)snprintf(out + 19, 21, ".%03uZ", (unsigned)(ms % 1000));
-    } else {
-        (void)snprintf(out + 19, 21, "Z");
-    }
-}
-
 /* "key": string or null. */
 static void
 json_field(struct ut_buf *out, const char *key, const char *v)
@@ -165,7 +128,7 @@ json_field(struct ut_buf *out, const char *key, const char *v)
     if (v == NULL) {
         ut_buf_addstr(out, "null");
     } else {
-        cli_json_string(out, v, strlen(v));
+        ut_json_string(out, v, strlen(v));
     }
 }
 
@@ -176,7 +139,7 @@ json_touch(struct ut_buf *out, const struct ut_derive_touch *t)
 {
     char when[40];
 
-    iso_time(t->time, when);
+    (void)ut_format_timestamp(t->time, when, 0);
     ut_buf_addf(out, "{\"time\":\"%s\",\"event_id\":%lld", when, (long long)t->event_id);
     json_field(out, "type", ut_event_type_name(t->type));
     json_field(out, "channel", t->channel);
@@ -198,7 +161,7 @@ json_conversion(struct ut_buf *out, const struct ut_derive_conversion *c)
 {
     char when[40];
 
-    iso_time(c->time, when);
+    (void)ut_format_timestamp(c->time, when, 0);
     ut_buf_addf(out, "{\"time\":\"%s\",\"event_id\":%lld", when, (long long)c->event_id);
     json_field(out, "name", c->name);
     ut_buf_addstr(out, ",\"value\":");
@@ -220,7 +183,7 @@ json_person(struct ut_buf *out, const struct ut_derive_result *r, uint32_t p)
         if (k != r->ident_off[p]) {
             ut_buf_addch(out, ',');
         }
-        cli_json_string(out, r->idents[k].ptr, r->idents[k].len);
+        ut_json_string(out, r->idents[k].ptr, r->idents[k].len);
     }
     ut_buf_addstr(out, "],\"touches\":[");
     for (size_t k = r->touch_off[p]; k < r->touch_off[p + 1]; k++) {
@@ -329,7 +292,7 @@ table_person(struct ut_buf *out, struct tbl *t, const struct ut_derive_result *r
         const char *cells[] = {when,        "touch",     x->channel, x->source, x->medium,
                                x->campaign, x->click_id, x->link,    num};
 
-        iso_time(x->time, when);
+        (void)ut_format_timestamp(x->time, when, 0);
         (void)snprintf(num, sizeof(num), "%lld", (long long)x->event_id);
         for (size_t i = 0; i < TBL_COLS; i++) {
             tbl_cell(t, cells[i]);
@@ -340,7 +303,7 @@ table_person(struct ut_buf *out, struct tbl *t, const struct ut_derive_result *r
         char value[64];
         const char *cells[] = {when, "conversion", c->name, value, NULL, NULL, NULL, NULL, num};
 
-        iso_time(c->time, when);
+        (void)ut_format_timestamp(c->time, when, 0);
         (void)snprintf(value, sizeof(value), "%.15g %s", c->value,
                        c->currency != NULL ? c->currency : "");
         (void)snprintf(num, sizeof(num), "%lld", (long long)c->event_id);
@@ -362,7 +325,7 @@ format_persons(struct ut_buf *out, const struct jrn_args *a, const struct ut_der
 
     if (a->format == CLI_FORMAT_JSON) {
         ut_buf_addstr(out, "{\"workspace\":");
-        cli_json_string(out, a->workspace, strlen(a->workspace));
+        ut_json_string(out, a->workspace, strlen(a->workspace));
         ut_buf_addstr(out, ",\"persons\":[");
     }
     for (size_t p = first; p < end; p++) {

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
-#include "util/utf8.h"
+#include "util/json.h"
 
 int
 cli_format_parse(const char *s)
@@ -53,42 +53,6 @@ cli_csv_field(struct ut_buf *out, const char *s, size_t len)
             ut_buf_addch(out, '"');
         }
         ut_buf_addch(out, s[i]);
-    }
-    ut_buf_addch(out, '"');
-}
-
-void
-cli_json_string(struct ut_buf *out, const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    ut_buf_addch(out, '"');
-    while (i < len) {
-        size_t n = ut_utf8_seq(p + i, len - i);
-
-        if (n == 0) {
-            ut_buf_addstr(out, "\xef\xbf\xbd"); /* U+FFFD */
-            i++;
-            continue;
-        }
-        if (n > 1) {
-            ut_buf_add(out, p + i, n);
-        } else if (p[i] == '"' || p[i] == '\\') {
-            ut_buf_addch(out, '\\');
-            ut_buf_addch(out, (char)p[i]);
-        } else if (p[i] == '\n') {
-            ut_buf_addstr(out, "\\n");
-        } else if (p[i] == '\r') {
-            ut_buf_addstr(out, "\\r");
-        } else if (p[i] == '\t') {
-            ut_buf_addstr(out, "\\t");
-        } else if (p[i] < 0x20 || p[i] == 0x7f) {
-            ut_buf_addf(out, "\\u%04x", p[i]);
-        } else {
-            ut_buf_addch(out, (char)p[i]);
-        }
-        i += n;
     }
     ut_buf_addch(out, '"');
 }
@@ -166,24 +130,24 @@ format_json(struct ut_buf *out, const char *dim, const struct ut_journeys *j,
     int other_dim = strcmp(dim, "channel") != 0;
 
     ut_buf_addstr(out, "{\"by\":");
-    cli_json_string(out, dim, strlen(dim));
+    ut_json_string(out, dim, strlen(dim));
     ut_buf_addstr(out, ",\"models\":[");
     for (size_t m = 0; m < nmodels; m++) {
         ut_buf_addstr(out, m != 0 ? ",{\"model\":" : "{\"model\":");
-        cli_json_string(out, names[m], strlen(names[m]));
+        ut_json_string(out, names[m], strlen(names[m]));
         ut_buf_addstr(out, ",\"rows\":[");
         for (size_t k = 0; k < nch; k++) {
             size_t len;
             const char *name = ut_journeys_channel_name(j, ids[k], &len);
 
             ut_buf_addstr(out, k != 0 ? ",{\"channel\":" : "{\"channel\":");
-            cli_json_string(out, name, len);
+            ut_json_string(out, name, len);
             if (other_dim) {
                 /* the dimension also under its own name, as the csv header has it */
                 ut_buf_addch(out, ',');
-                cli_json_string(out, dim, strlen(dim));
+                ut_json_string(out, dim, strlen(dim));
                 ut_buf_addch(out, ':');
-                cli_json_string(out, name, len);
+                ut_json_string(out, name, len);
             }
             ut_buf_addstr(out, ",\"conversions\":");
             cli_number(out, credits[m].conversions[ids[k]]);

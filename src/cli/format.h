@@ -24,8 +24,6 @@ void cli_format_credits(struct ut_buf *out, enum cli_format fmt, const char *dim
                         const struct ut_journeys *j, const char *const *names,
                         const struct ut_credits *credits, size_t nmodels);
 
-/* Append s as a JSON string literal (invalid UTF-8 becomes U+FFFD). */
-void cli_json_string(struct ut_buf *out, const char *s, size_t len);
 /* Append s as one CSV field, quoted when needed (RFC 4180). */
 void cli_csv_field(struct ut_buf *out, const char *s, size_t len);
 /* Append a number with 15 significant digits (enough for 10 exact ones). */

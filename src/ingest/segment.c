@@ -972,36 +972,6 @@ get_time(struct seg *s, const cJSON *obj, const char *path, double *out, int *ha
 
 /* ==== times ============================================================================ */
 
-/* Proleptic Gregorian date of days since 1970-01-01 (H. Hinnant's civil_from_days). */
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-/* t (0..UT_TIME_MAX) as "YYYY-MM-DDTHH:MM:SS.mmmZ", rounded to the millisecond. */
-static void
-iso_utc_ms(double t, char buf[96])
-{
-    int64_t ms = (int64_t)floor(t * 1000.0 + 0.5), y;
-    int64_t days = ms / 86400000, rem = ms % 86400000;
-    unsigned mo, d;
-
-    civil_from_days(days, &y, &mo, &d);
-    snprintf(buf, 96, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, mo, d, (int)(rem / 3600000),
-             (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
-}
-
 /*
  * The event time corrected for the client's clock, as Segment computes it:
  * with a sentAt (the event's, else the batch's) and an originalTimestamp
@@ -1947,7 +1917,7 @@ seg_setup(struct seg *s, enum ut_event_type path_type, const char *body, size_t 
         ut_diag_set(s->diag, "body of %zu bytes exceeds the limit of %zu", len, cap);
         return UT_ELIMIT;
     }
-    iso_utc_ms(received_at, s->received_iso);
+    (void)ut_format_timestamp(received_at, s->received_iso, UT_TIMESTAMP_MILLIS);
     return UT_OK;
 }
 

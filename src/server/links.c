@@ -6,15 +6,13 @@
  */
 #include "util/setup.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/link.h"
 #include "server/srv.h"
 #include "util/diag.h"
-#include "util/utf8.h"
+#include "util/json.h"
+#include "util/timeparse.h"
 
 /* ---- checks -------------------------------------------------------------------------- */
 
@@ -69,38 +67,6 @@ srv_link_check(const struct ut_link *l, struct ut_diag *diag)
     return UT_OK;
 }
 
-/* ---- JSON ---------------------------------------------------------------------------- */
-
-void
-srv_json_str(struct ut_buf *b, const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    ut_buf_addch(b, '"');
-    while (i < len) {
-        size_t n = ut_utf8_seq(p + i, len - i);
-
-        if (n == 0) {
-            ut_buf_addstr(b, "\xef\xbf\xbd"); /* U+FFFD for a byte that is not UTF-8 */
-            i++;
-            continue;
-        }
-        if (n > 1) {
-            ut_buf_add(b, p + i, n);
-        } else if (p[i] == '"' || p[i] == '\\') {
-            ut_buf_addch(b, '\\');
-            ut_buf_addch(b, (char)p[i]);
-        } else if (p[i] < 0x20 || p[i] == 0x7f) {
-            ut_buf_addf(b, "\\u%04x", p[i]);
-        } else {
-            ut_buf_addch(b, (char)p[i]);
-        }
-        i += n;
-    }
-    ut_buf_addch(b, '"');
-}
-
 void
 srv_json_strv(struct ut_buf *b, struct ut_str s)
 {
@@ -108,29 +74,7 @@ srv_json_strv(struct ut_buf *b, struct ut_str s)
         ut_buf_addstr(b, "null");
         return;
     }
-    srv_json_str(b, s.ptr, s.len);
-}
-
-void
-srv_iso_time(double t, char out[32])
-{
-    char tmp[96];
-    time_t secs;
-    struct tm tm;
-    long ms;
-
-    if (!isfinite(t) || t < 0 || t > 253402300799.0) {
-        t = 0; /* outside 1970..9999: cannot come from our clock */
-    }
-    secs = (time_t)floor(t);
-    ms = (long)((t - floor(t)) * 1000.0);
-    ms = ms > 999 ? 999 : ms;
-    gmtime_r(&secs, &tm);
-    /* the bounds above keep this at 24 bytes; tmp is what the compiler can prove enough */
-    (void)snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-    memcpy(out, tmp, 31);
-    out[31] = '\0';
+    ut_json_string(b, s.ptr, s.len);
 }
 
 /* ,"key":"value" (or null) */
@@ -146,7 +90,7 @@ srv_link_json(struct ut_buf *b, const struct ut_link *l)
 {
     char created[32];
 
-    srv_iso_time(l->created_at, created);
+    (void)ut_format_timestamp(l->created_at, created, UT_TIMESTAMP_MILLIS);
     ut_buf_addf(b, "{\"id\":%lld,\"workspace_id\":%lld", (long long)l->id,
                 (long long)l->workspace_id);
     json_member(b, "slug", l->slug);
@@ -169,8 +113,8 @@ srv_event_json(struct ut_buf *b, const struct ut_event *ev, const char *library,
     const char *type = ut_event_type_name(ev->type);
     char ts[32], rx[32];
 
-    srv_iso_time(ev->timestamp, ts);
-    srv_iso_time(ev->received_at, rx);
+    (void)ut_format_timestamp(ev->timestamp, ts, UT_TIMESTAMP_MILLIS);
+    (void)ut_format_timestamp(ev->received_at, rx, UT_TIMESTAMP_MILLIS);
     ut_buf_addf(b, "{\"type\":\"%s\"", type != NULL ? type : "track");
     json_member(b, "messageId", ev->message_id);
     if (ev->anonymous_id.ptr != NULL) {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "server/srv.h"
+#include "util/json.h"
 
 double
 srv_now(void)
@@ -54,26 +55,6 @@ reply_json_hdr(struct srv_req *req, unsigned status, const char *json, size_t le
     return ret;
 }
 
-/* Append s as a JSON string (ASCII control bytes escaped; input is our own text). */
-static void
-json_str(struct ut_buf *b, const char *s)
-{
-    ut_buf_addch(b, '"');
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\') {
-            ut_buf_addch(b, '\\');
-            ut_buf_addch(b, (char)c);
-        } else if (c < 0x20) {
-            ut_buf_addf(b, "\\u%04x", c);
-        } else {
-            ut_buf_addch(b, (char)c);
-        }
-    }
-    ut_buf_addch(b, '"');
-}
-
 static MHD_RESULT_T
 reply_error_hdr(struct srv_req *req, unsigned status, const char *msg, const char *field,
                 const char *hname, const char *hvalue);
@@ -102,10 +83,10 @@ reply_error_hdr(struct srv_req *req, unsigned status, const char *msg, const cha
     MHD_RESULT_T ret;
 
     ut_buf_addstr(&b, "{\"success\":false,\"error\":");
-    json_str(&b, msg);
+    ut_json_string(&b, msg, strlen(msg));
     if (field != NULL && field[0] != '\0') {
         ut_buf_addstr(&b, ",\"field\":");
-        json_str(&b, field);
+        ut_json_string(&b, field, strlen(field));
     }
     ut_buf_addstr(&b, "}");
     if (ut_buf_err(&b) != UT_OK) {

@@ -253,12 +253,8 @@ void srv_html_escape(struct ut_buf *b, const char *s, size_t len);
 int srv_link_check(const struct ut_link *l, struct ut_diag *diag);
 /* Append l as a JSON object (id, slug, destination, utm_*, partner, path, created_at, counts). */
 void srv_link_json(struct ut_buf *b, const struct ut_link *l);
-/* Append s[0..len) as a JSON string; invalid UTF-8 becomes U+FFFD. */
-void srv_json_str(struct ut_buf *b, const char *s, size_t len);
 /* Append s as a JSON string, or null when absent. */
 void srv_json_strv(struct ut_buf *b, struct ut_str s);
-/* Unix time t as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (32 bytes). */
-void srv_iso_time(double t, char out[32]);
 /*
  * The stored JSON body of an event the server makes itself (link click,
  * pixel hit): type, messageId, ids, name, context.page, ip, userAgent,

@@ -1,11 +1,15 @@
 /*
- * util/timeparse.c - RFC 3339 timestamps, Unix seconds and durations. The
+ * util/timeparse.c - RFC 3339 timestamps (read and written), Unix seconds and durations. The
  * calendar arithmetic is Howard Hinnant's days_from_civil, so nothing here
  * touches the TZ environment, the locale or libc's time functions.
  */
 #include "util/setup.h"
 
 #include "util/timeparse.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 /* UT_TIME_MAX as an integer. */
 #define UNIX_MAX UINT64_C(253402300799)
@@ -24,6 +28,45 @@ ut_days_from_civil(int64_t y, unsigned m, unsigned d)
     doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (int64_t)d - 1;
     doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
+}
+
+/* Proleptic Gregorian date of days since 1970-01-01 (H. Hinnant's civil_from_days). */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+size_t
+ut_format_timestamp(double t, char out[UT_TIMESTAMP_LEN], unsigned flags)
+{
+    double c = isfinite(t) && t > 0 ? (t < UT_TIME_MAX ? t : UT_TIME_MAX) : 0.0;
+    int64_t ms = (int64_t)floor(c * 1000.0 + 0.5), y;
+    int64_t days = ms / 86400000, rem = ms % 86400000;
+    unsigned mo, d;
+    char tmp[64]; /* what the compiler can prove enough; the clamp keeps it at 24 */
+    int n;
+
+    civil_from_days(days, &y, &mo, &d);
+    n = snprintf(tmp, sizeof(tmp), "%04d-%02u-%02uT%02d:%02d:%02d", (int)y, mo, d,
+                 (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60));
+    if ((flags & UT_TIMESTAMP_MILLIS) != 0 || rem % 1000 != 0) {
+        n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, ".%03dZ", (int)(rem % 1000));
+    } else {
+        n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, "Z");
+    }
+    memcpy(out, tmp, (size_t)n + 1);
+    return (size_t)n;
 }
 
 static unsigned

@@ -41,4 +41,17 @@ int ut_parse_duration(const char *s, size_t len, double *out);
 /* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1..12). */
 int64_t ut_days_from_civil(int64_t y, unsigned m, unsigned d);
 
+/* Room for a formatted timestamp ("YYYY-MM-DDTHH:MM:SS.mmmZ" and its NUL). */
+#define UT_TIMESTAMP_LEN 25
+
+enum ut_format_timestamp_flags {
+    UT_TIMESTAMP_MILLIS = 1 << 0 /* always write milliseconds (else only when not .000) */
+};
+
+/*
+ * Unix seconds t as RFC 3339 UTC into out, rounded to the millisecond; t is
+ * clamped to 0..UT_TIME_MAX (what ut_parse_timestamp accepts). Returns the length.
+ */
+size_t ut_format_timestamp(double t, char out[UT_TIMESTAMP_LEN], unsigned flags);
+
 #endif /* UT_UTIL_TIMEPARSE_H */

@@ -235,6 +235,36 @@ TEST(durations)
     T_NEAR(v, 2592000, 0);
 }
 
+TEST(format_timestamps)
+{
+    char out[UT_TIMESTAMP_LEN];
+    double back;
+    double t = 12345.678;
+
+    T_EQ_SIZE(ut_format_timestamp(0, out, 0), 20);
+    T_EQ_STR(out, "1970-01-01T00:00:00Z");
+    (void)ut_format_timestamp(0, out, UT_TIMESTAMP_MILLIS);
+    T_EQ_STR(out, "1970-01-01T00:00:00.000Z");
+    (void)ut_format_timestamp(951782400.25, out, 0); /* 2000-02-29, a leap day */
+    T_EQ_STR(out, "2000-02-29T00:00:00.250Z");
+    (void)ut_format_timestamp(1767225599.9996, out, 0); /* rounds up across the year */
+    T_EQ_STR(out, "2026-01-01T00:00:00Z");
+    T_EQ_SIZE(ut_format_timestamp(UT_TIME_MAX, out, UT_TIMESTAMP_MILLIS), 24);
+    T_EQ_STR(out, "9999-12-31T23:59:59.000Z");
+    (void)ut_format_timestamp(-5, out, 0); /* clamped */
+    T_EQ_STR(out, "1970-01-01T00:00:00Z");
+    (void)ut_format_timestamp(1e300, out, 0);
+    T_EQ_STR(out, "9999-12-31T23:59:59Z");
+    /* what is written reads back to the same millisecond (up to 2.2e10 s: year 2674) */
+    for (int k = 0; k < 12; k++, t = t * 3.7 + 0.001) {
+        size_t n = ut_format_timestamp(t, out, UT_TIMESTAMP_MILLIS);
+
+        T_OK(ut_parse_timestamp(out, n, &back));
+        T_NEAR(back, floor(t * 1000 + 0.5) / 1000, 1e-15);
+    }
+}
+
 T_LIST(T_CASE(timestamp_values), T_CASE(timestamp_errors), T_CASE(timestamp_why),
-       T_CASE(timestamp_view_without_nul), T_CASE(calendar_every_day), T_CASE(durations))
+       T_CASE(timestamp_view_without_nul), T_CASE(calendar_every_day), T_CASE(durations),
+       T_CASE(format_timestamps))
 T_MAIN()
